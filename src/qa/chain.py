@@ -1,0 +1,150 @@
+"""The question-answering chain: a LangChain Runnable from ``{"question", "history"}`` to an Answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from qa.answer import Answer, Citation, Conflict
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
+from qa.config import Settings
+from qa.corpus import LANGUAGES
+from qa.embeddings import get_embedder
+from qa.index import IndexStore, LiveIndex, build_index, current_version
+from qa.query import Query, analyse
+from qa.retriever import Hit, HybridRetriever
+
+SEARCH_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class ConflictNote:
+    """A point where the blog and the fact sheet disagree (from ``corpus/conflicts.json``)."""
+
+    topic: dict[str, str]
+    blog_blocks: frozenset[str]
+    factsheet_blocks: frozenset[str]
+    blog: dict[str, str]
+    factsheet: dict[str, str]
+
+
+def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
+    path = corpus_dir / "conflicts.json"
+    if not path.is_file():
+        return []
+    return [
+        ConflictNote(e["topic"], frozenset(e["blog_blocks"]), frozenset(e["factsheet_blocks"]), e["blog"], e["factsheet"])
+        for e in json.loads(path.read_text(encoding="utf-8"))
+    ]
+
+
+def _sentence(text: str, lang: str, marker: str, from_blog: bool) -> str:
+    text = text.strip().rstrip("。.．;；、,")
+    if from_blog:
+        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lang == "en" and text[1:2].islower() else text)
+    if lang == "ja":
+        return f"{text}。{marker}"
+    return f"{text[0].upper()}{text[1:]} {marker}."
+
+
+class QAChain(Runnable[dict, Answer]):
+    """Retrieve, compose (extractively, or with an optional chat model), cite, note conflicts."""
+
+    def __init__(self, settings: Settings | None = None, llm: Any = None) -> None:
+        self.settings = settings or Settings()
+        if current_version(self.settings.index_dir) is None:
+            print(f"No index in {self.settings.index_dir}: building it now.", file=sys.stderr)
+            print(build_index(self.settings).summary(), file=sys.stderr)
+        self.embedder = get_embedder(self.settings.embedder)
+        self.index = LiveIndex(self.settings)
+        self.index.get()  # fail early on a missing or mismatched index
+        self.retriever = HybridRetriever(
+            index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=SEARCH_DEPTH
+        )
+        self.conflicts = load_conflicts(self.settings.corpus_dir)
+        self.llm = llm
+
+    # -- Runnable
+
+    def invoke(self, input: dict | str, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        if isinstance(input, str):
+            input = {"question": input}
+        return self.answer(input.get("question"), input.get("history") or [], exclude_faq=input.get("exclude_faq", False))
+
+    # -- the pipeline
+
+    def answer(self, question: Any, history: list[dict] | None = None, exclude_faq: bool = False) -> Answer:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        query = analyse(question, history, self.settings.max_question_chars)
+        store = self.index.get()
+        clock = time.perf_counter()
+        vector = self.embedder.embed_query_array(query.search_text)
+        timings["embed"] = (time.perf_counter() - clock) * 1000
+        focus_vector = vector
+        if query.history_question:
+            focus_vector = self.embedder.embed_query_array(query.text)
+        hits = self.retriever.search(
+            query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq, timings=timings
+        )
+        clock = time.perf_counter()
+        if self.llm is not None:
+            from qa.llm import llm_draft
+
+            draft = llm_draft(self.llm, query, hits, store)
+        else:
+            draft = compose(query, focus_vector, hits, store)
+        answer = self._render(query, draft, hits, store)
+        timings["compose"] = (time.perf_counter() - clock) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        answer.timings = timings
+        return answer
+
+    def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
+        lang = query.lang
+        if draft.abstained:
+            return Answer(query.text, lang, ABSTAIN_TEXT[lang], True)
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        sentences = []
+        for candidate in draft.sentences:
+            if candidate.chunk not in numbers:
+                numbers[candidate.chunk] = len(numbers) + 1
+                chunk = store.chunks[candidate.chunk]
+                twin_index = store.twin(candidate.chunk)
+                twin = store.chunks[twin_index] if twin_index is not None else None
+                citations.append(
+                    Citation(
+                        n=numbers[candidate.chunk], doc=chunk.doc, section=chunk.section, lang=chunk.lang,
+                        text=chunk.text, chunk_id=chunk.chunk_id,
+                        twin_text=twin.text if twin else "", twin_chunk_id=twin.chunk_id if twin else "",
+                    )
+                )
+            sentences.append(_sentence(candidate.text, lang, f"[{numbers[candidate.chunk]}]", candidate.doc == "blog"))
+        text = ("" if lang == "ja" else " ").join(sentences)
+        cited_blocks = {c.block for c in draft.sentences}
+        retrieved = {h.key for h in hits}
+        conflicts = [
+            Conflict(note.topic[lang], note.blog[lang], note.factsheet[lang])
+            for note in self.conflicts
+            if cited_blocks & (note.factsheet_blocks | note.blog_blocks) and note.blog_blocks & retrieved
+        ]
+        return Answer(query.text, lang, text, False, citations, conflicts)
+
+
+def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:
+    """The chain over the persisted index (built first if missing)."""
+    if llm is None and (settings or Settings()).llm:
+        from qa.llm import chat_model_from_spec
+
+        llm = chat_model_from_spec((settings or Settings()).llm)
+    return QAChain(settings, llm)
+
+
+__all__ = ["QAChain", "build_chain", "LANGUAGES"]

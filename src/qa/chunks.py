@@ -1,0 +1,93 @@
+"""Chunks: the retrievable, citable units made from corpus blocks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from qa.corpus import Block
+from qa.text import clauses, plain, sentences
+
+SECTION_SEPARATOR = " > "
+MAX_CHUNK_CHARS = {"ja": 450, "en": 1200}  # well inside multilingual-e5's 512 tokens
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A block, or a sentence group of a long block, with its citation metadata."""
+
+    chunk_id: str
+    doc: str
+    lang: str
+    section: str
+    position: int
+    part: int
+    kind: str
+    text: str
+    twin_id: str
+    units: tuple[str, ...] = field(default=())
+
+    @property
+    def block_key(self) -> str:
+        """The id shared by a chunk and its twin in the other language."""
+        return f"{self.doc}.{self.position:04d}.{self.part}"
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder reads: heading path, then the passage without markup."""
+        return f"{self.section}: {plain(self.text)}"
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(f"{self.section}\n{self.text}".encode()).hexdigest()[:16]
+
+    def metadata(self) -> dict[str, str | int | bool]:
+        return {
+            "doc": self.doc, "lang": self.lang, "section": self.section, "position": self.position,
+            "part": self.part, "kind": self.kind, "twin_id": self.twin_id, "hash": self.content_hash,
+            "block_key": self.block_key, "faq": self.kind == "faq",
+        }
+
+
+def _parts(block: Block) -> list[str]:
+    """The block's text, cut at sentence ends into pieces no longer than the size limit."""
+    limit = MAX_CHUNK_CHARS[block.lang]
+    if len(block.text) <= limit:
+        return [block.text]
+    joiner = "" if block.lang == "ja" else " "
+    parts: list[str] = []
+    for sentence in sentences(block.text, block.lang):
+        if parts and len(parts[-1]) + len(sentence) < limit:
+            parts[-1] += joiner + sentence
+        else:
+            parts.append(sentence)
+    return parts
+
+
+def chunk_id(doc: str, lang: str, position: int, part: int) -> str:
+    return f"{doc}.{lang}.{position:04d}" + (f".{part}" if part else "")
+
+
+def units_of(text: str, lang: str) -> tuple[str, ...]:
+    """The answerable units of a passage: its sentences, and the items of list-like ones."""
+    return tuple(c for s in sentences(plain(text), lang) for c in clauses(s, lang))
+
+
+def make_chunks(blocks_by_doc: dict[tuple[str, str], list[Block]]) -> list[Chunk]:
+    """Chunk every document; twins share doc, position and part."""
+    parts = {(b.doc, b.lang, b.position): _parts(b) for blocks in blocks_by_doc.values() for b in blocks}
+    chunks: list[Chunk] = []
+    for (doc, lang), blocks in sorted(blocks_by_doc.items()):
+        other = "en" if lang == "ja" else "ja"
+        for block in blocks:
+            twin_parts = parts.get((doc, other, block.position), [])
+            for part, text in enumerate(parts[(doc, lang, block.position)]):
+                twin = chunk_id(doc, other, block.position, min(part, len(twin_parts) - 1)) if twin_parts else ""
+                chunks.append(
+                    Chunk(
+                        chunk_id=chunk_id(doc, lang, block.position, part), doc=doc, lang=lang,
+                        section=SECTION_SEPARATOR.join(block.section), position=block.position, part=part,
+                        kind=block.kind, text=text, twin_id=twin, units=units_of(text, lang),
+                    )
+                )
+    return chunks

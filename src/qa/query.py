@@ -1,0 +1,134 @@
+"""Understanding a question: language, validation, content terms, expected answer type, follow-ups."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from qa.text import detect_language, normalize, tokens
+
+MAX_QUESTION_CHARS = 2000
+
+# Question words carry no content: they never count towards coverage.
+JA_QUESTION_WORDS = frozenset(
+    "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう どんな いくら いくつ 教える 知る 言う ある いる する なる "
+    "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
+    "お 願う 何か 何が 等".split()
+)
+# Words that only say what kind of answer is wanted ("how much", "the amount").
+TYPE_WORDS = frozenset(
+    "額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額 "
+    "cost price amount worth value much many date rate percent percentage number spend".split()
+)
+_FOLLOW_UP_EN = re.compile(r"^\s*(and|also|what about|how about|then|same for|and what about|what of)\b", re.I)
+_FOLLOW_UP_JA = re.compile(r"^\s*(では|じゃあ|それでは|それと|また|それ|その|あと|なら)|(は|なら)[？?]?\s*$")
+_TYPES = {
+    "amount": (
+        re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\binvest(ing|ment)? size|\bdollars?\b|\bbudget\b", re.I),
+        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|規模"),
+    ),
+    "count": (
+        re.compile(r"\bhow many\b|\bnumber of\b", re.I),
+        re.compile(r"何隻|何基|何人|何社|何件|何台|何機|いくつ|数は"),
+    ),
+    "date": (
+        re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b", re.I),
+        re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
+    ),
+    "percent": (
+        re.compile(r"\bpercent|\brate\b|\bshare\b|%", re.I),
+        re.compile(r"割合|率|パーセント|%|％"),
+    ),
+}
+
+
+class QuestionError(ValueError):
+    """A question that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A cleaned question with what retrieval and answer composition need."""
+
+    text: str
+    lang: str
+    focus_tokens: tuple[str, ...]
+    context_tokens: tuple[str, ...] = ()
+    answer_type: str = ""
+    search_text: str = ""
+    history_question: str = ""
+
+    @property
+    def all_tokens(self) -> tuple[str, ...]:
+        return self.focus_tokens + tuple(t for t in self.context_tokens if t not in self.focus_tokens)
+
+
+def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """The question as usable text, or QuestionError with a one-line reason."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    text = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in "\u200d" else ch for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > max_chars:
+        raise QuestionError(f"the question is {len(text)} characters long; the limit is {max_chars}")
+    if not re.search(r"\w", text):
+        raise QuestionError("the question has no words")
+    return text
+
+
+def content_tokens(text: str, lang: str) -> tuple[str, ...]:
+    """Distinct content terms of a question, without question words."""
+    seen: dict[str, None] = {}
+    for token in tokens(text):
+        if token in JA_QUESTION_WORDS or token in TYPE_WORDS or (lang == "ja" and len(token) == 1 and re.fullmatch(r"[\u3040-\u309f]", token)):
+            continue
+        seen.setdefault(token, None)
+    return tuple(seen)
+
+
+def answer_type(text: str, lang: str) -> str:
+    """``amount``, ``count``, ``date``, ``percent`` or ``""`` (anything else)."""
+    normalized = normalize(text)
+    for name, (english, japanese) in _TYPES.items():
+        if (japanese if lang == "ja" else english).search(normalized):
+            return name
+    return ""
+
+
+def is_follow_up(text: str, focus: tuple[str, ...]) -> bool:
+    """Short questions that lean on the previous turn ("And the diamond grit plant?", "TDKは？")."""
+    return bool(_FOLLOW_UP_EN.search(text) or _FOLLOW_UP_JA.search(text)) and len(focus) <= 4
+
+
+def analyse(question: str, history: list[dict] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Query:
+    """Build the Query for ``question``, using the last user turn of ``history`` for follow-ups."""
+    text = clean_question(question, max_chars)
+    lang = detect_language(text)
+    focus = content_tokens(text, lang)
+    kind = answer_type(text, lang)
+    previous = _last_user_question(history or [], max_chars)
+    if previous and is_follow_up(text, focus):
+        prev_lang = detect_language(previous)
+        return Query(
+            text=text, lang=lang, focus_tokens=focus,
+            context_tokens=content_tokens(previous, prev_lang),
+            answer_type=kind or answer_type(previous, prev_lang),
+            search_text=f"{text} {previous}", history_question=previous,
+        )
+    return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text)
+
+
+def _last_user_question(history: list[dict], max_chars: int) -> str:
+    for message in reversed(history):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                try:
+                    return clean_question(content, max_chars)
+                except QuestionError:
+                    return ""
+    return ""

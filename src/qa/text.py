@@ -1,0 +1,129 @@
+"""Japanese-aware text handling: language detection, tokens, sentences and clauses."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+from qa.numbers import number_tokens
+
+_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶ]")
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]+")
+_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
+_MARKUP = re.compile(r"\*\*|__|^#+\s*|^[–•\-*]\s+", re.MULTILINE)
+
+EN_STOPWORDS = frozenset(
+    """a an the and or of to in on for with by from at as is are was were be been being
+    this that these those it its into about over under than then there their they them
+    what which who whom whose when where why how much many does do did doing done will would
+    shall should can could may might must has have had having i me my we our you your he she
+    his her us not no yes any some all each such also more most other only own same so too
+    very just up out if but about between both per via s t tell say said please""".split()
+)
+JA_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白", "接尾辞", "接頭辞"})
+
+_local = threading.local()
+
+
+def detect_language(text: str) -> str:
+    """``ja`` when the text is written in Japanese, else ``en``."""
+    if _KANA.search(text):
+        return "ja"
+    return "ja" if len(_CJK.findall(text)) > len(_LATIN.findall(text)) else "en"
+
+
+def plain(text: str) -> str:
+    """Text without Markdown emphasis, heading marks and bullet markers."""
+    return _MARKUP.sub("", text).strip()
+
+
+def normalize(text: str) -> str:
+    """NFKC and case folding, as used for all matching."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _sudachi():
+    tokenizer = getattr(_local, "sudachi", None)
+    if tokenizer is None:
+        from sudachipy import Dictionary, SplitMode
+
+        tokenizer = (Dictionary(dict="core").create(SplitMode.A), SplitMode.A)
+        _local.sudachi = tokenizer
+    return tokenizer
+
+
+@lru_cache(maxsize=4096)
+def _japanese_tokens(run: str) -> tuple[str, ...]:
+    tokenizer, mode = _sudachi()
+    return tuple(
+        m.normalized_form()
+        for m in tokenizer.tokenize(run, mode)
+        if m.part_of_speech()[0] not in JA_SKIP_POS and not re.fullmatch(r"[\u3040-\u309fー]", m.surface())
+    )
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to match plurals and common inflections."""
+    for suffix, repl in (("ments", ""), ("ment", ""), ("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Lexical tokens of mixed Japanese/English text.
+
+    Japanese runs go through SudachiPy (short units, normalised forms, particles
+    dropped); Latin words are lower-cased, stop-worded and lightly stemmed;
+    amounts become language-neutral tokens (``usd:20000000000``).
+    """
+    text = normalize(text)
+    out = number_tokens(text)
+    for run in _CJK_RUN.findall(text):
+        out.extend(_japanese_tokens(run))
+    out.extend(stem(w) for w in _WORD.findall(_CJK_RUN.sub(" ", text)) if w not in EN_STOPWORDS)
+    return out
+
+
+_EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(*])")
+_EN_ABBREV = re.compile(r"(?:\b[A-Z]|U\.S|Mr|Ms|Dr|Inc|Co|Ltd|LLC|No|vs|St|J)\.$")
+_JA_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+
+
+def sentences(text: str, lang: str) -> list[str]:
+    """Split a passage into sentences (。！？ for Japanese; abbreviation-aware for English)."""
+    if lang == "ja":
+        return [s.strip() for s in _JA_SENTENCE_END.split(text) if s.strip()]
+    parts: list[str] = []
+    for piece in _EN_SENTENCE_END.split(text):
+        if parts and _EN_ABBREV.search(parts[-1]):
+            parts[-1] += " " + piece
+        else:
+            parts.append(piece)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def clauses(sentence: str, lang: str, min_chars: int = 20) -> list[str]:
+    """Split a list-like sentence into its items.
+
+    English items are separated by ``;``. Japanese lists run on ``、``; a split is
+    made only where an item ends with an amount (``…に最大200億ドル、``) or, in a
+    long sentence, where the next item names a new partner (``…との協力``).
+    """
+    if lang == "en":
+        items = [p.strip() for p in re.split(r";\s+", sentence) if p.strip()]
+        return [re.sub(r"^(and|or)\s+", "", p) if i else p for i, p in enumerate(items)]
+    pieces = sentence.split("、")
+    merged: list[str] = [pieces[0]]
+    for piece in pieces[1:]:
+        left = merged[-1]
+        boundary = re.search(r"ドル\**$", left) or (len(sentence) > 150 and "との" in piece)
+        if boundary and len(left) >= min_chars and len(piece) >= min_chars // 2:
+            merged.append(piece)
+        else:
+            merged[-1] = left + "、" + piece
+    return [p.strip() for p in merged if p.strip()]

