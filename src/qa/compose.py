@@ -66,7 +66,7 @@ def has_type(text: str, kind: str) -> bool:
     if kind == "date":
         return any(t.startswith(("month:", "num:")) for t in found) or bool(_DATE_WORDS.search(text))
     if kind == "count":
-        return any(t.startswith(("num:", "usd:")) for t in found)
+        return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True
 
 
@@ -75,14 +75,31 @@ def _weights(query: Query, store: IndexStore) -> dict[str, float]:
     return {t: store.idf_of(t, query.lang) for t in (query.focus_tokens or query.context_tokens)}
 
 
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+PREFIX = 5
+
+
+def term_in(term: str, found: frozenset[str], text: str) -> bool:
+    """A question term appears in a passage: as a token, by its kanji (投じる ~ 投入), or by an English prefix."""
+    if term in found:
+        return True
+    kanji = _KANJI.findall(term)
+    if kanji:
+        return all(k in text for k in kanji)
+    if term.isascii() and term.isalpha() and len(term) >= PREFIX:
+        return term[:PREFIX] in text
+    return False
+
+
 def coverage(query: Query, store: IndexStore, hit: Hit) -> float:
     """Share of the question's (IDF-weighted) content terms found in the passage, in either language."""
     terms = query.focus_tokens
     if not terms:
         return 0.0
     found: frozenset[str] = frozenset().union(*(store.token_set(i) for i in hit.chunks.values()))
+    text = " ".join(store.search_text(i) for i in hit.chunks.values())
     total = sum(store.idf_of(t, query.lang) for t in terms)
-    return sum(store.idf_of(t, query.lang) for t in terms if t in found) / total
+    return sum(store.idf_of(t, query.lang) for t in terms if term_in(t, found, text)) / total
 
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
@@ -111,32 +128,21 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     return sorted(candidates, key=lambda c: -c.score)
 
 
-def _answers(query: Query, candidate: Candidate, hits: list[Hit], store: IndexStore) -> tuple[bool, str, float]:
-    """Whether a unit answers: its passage covers the question's terms and holds the asked kind of fact."""
-    hit = next(h for h in hits if h.key == candidate.block)
-    covered = coverage(query, store, hit)
-    if covered < MIN_COVERAGE:
-        return False, f"question terms covered {covered:.2f}", covered
-    if query.answer_type and not has_type(candidate.text, query.answer_type):
-        return False, f"no {query.answer_type} in the best passage", covered
-    return True, "", covered
-
-
 def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> Draft:
-    """Choose the answer's sentences, fact sheet first, or decide to abstain."""
-    candidates = score_units(query, vector, hits, store)
+    """Choose the answer's sentences, fact sheet first, from passages that cover the question; else abstain.
+
+    A passage answers when it holds the question's key terms (in either language)
+    and the unit chosen from it holds the kind of fact asked for.
+    """
+    covering = {h.key: c for h in hits if (c := coverage(query, store, h)) >= MIN_COVERAGE}
+    if not covering:
+        best_cover = max((coverage(query, store, h) for h in hits), default=0.0)
+        return Draft(abstained=True, reason=f"key terms covered {best_cover:.2f} at best", coverage=best_cover)
+    candidates = [c for c in score_units(query, vector, [h for h in hits if h.key in covering], store)
+                  if not query.answer_type or has_type(c.text, query.answer_type)]
     if not candidates:
-        return Draft(abstained=True, reason="nothing retrieved")
-    reason, covered = "", 0.0
-    for doc in ("factsheet", "blog"):
-        best = next((c for c in candidates if c.doc == doc), None)
-        if best is None:
-            continue
-        ok, reason, covered = _answers(query, best, hits, store)
-        if ok:
-            break
-    else:
-        return Draft(abstained=True, reason=reason, coverage=covered)
+        return Draft(abstained=True, reason=f"no {query.answer_type} in the covering passages")
+    best = next((c for c in candidates if c.doc == "factsheet"), candidates[0])
     chosen = [best]
     if not query.answer_type:
         for candidate in candidates:
@@ -144,4 +150,4 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
                 break
             if candidate.block not in {c.block for c in chosen} and candidate.doc == best.doc:
                 chosen.append(candidate)
-    return Draft(sentences=chosen, coverage=covered)
+    return Draft(sentences=chosen, coverage=covering[best.block])

@@ -33,9 +33,9 @@ from qa.chunks import Chunk, make_chunks
 from qa.config import Settings
 from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
-from qa.text import tokens
+from qa.text import normalize, tokens
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4  # bump when chunking, units or lexical tokens change
 COLLECTION_PREFIX = "qa-"
 _BATCH = 16
 
@@ -122,28 +122,30 @@ def _prune(settings: Settings, keep: set[str]) -> None:
 # ---------------------------------------------------------------- building
 
 
-def _previous_vectors(settings: Settings, version_dir: Path | None, embedder_name: str) -> dict[str, dict]:
-    """Embeddings of the live version, by content hash, for reuse (same embedder only)."""
+def _previous_vectors(settings: Settings, version_dir: Path | None, embedder_name: str) -> dict[str, np.ndarray]:
+    """Embeddings of the live version by the text embedded, for reuse (same embedder only)."""
     if version_dir is None:
         return {}
     try:
-        manifest = read_manifest(version_dir)
-        if manifest.get("embedder") != embedder_name or manifest.get("format") != FORMAT_VERSION:
+        if read_manifest(version_dir).get("embedder") != embedder_name:
             return {}
-        chunks = json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))
+        records = json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))
         unit_vectors = np.load(version_dir / "units.npy")
         got = chroma_client(settings, version_dir).get_collection(collection_name(version_dir.name)).get(
             include=["embeddings"]
         )
     except Exception:  # noqa: BLE001 - an unreadable old version just means no reuse
         return {}
-    vectors = dict(zip(got["ids"], got["embeddings"]))
-    reuse: dict[str, dict] = {}
-    for record in chunks:
-        if record["chunk_id"] in vectors:
-            start, stop = record["unit_rows"]
-            reuse[record["hash"]] = {"vector": vectors[record["chunk_id"]], "units": unit_vectors[start:stop]}
-    return reuse
+    by_id = dict(zip(got["ids"], got["embeddings"]))
+    cache: dict[str, np.ndarray] = {}
+    for record in records:
+        chunk = Chunk(**{k: v for k, v in record.items() if k not in ("hash", "unit_rows")})
+        if chunk.chunk_id in by_id:
+            cache[chunk.embed_text] = np.asarray(by_id[chunk.chunk_id], dtype=np.float32)
+        start, _stop = record["unit_rows"]
+        for offset, unit in enumerate(record["units"]):
+            cache[unit] = unit_vectors[start + offset]
+    return cache
 
 
 def _embed(embedder, texts: list[str], progress) -> np.ndarray:
@@ -178,27 +180,17 @@ def build_index(settings: Settings | None = None, show_progress: bool = True) ->
         report.version, report.seconds = live.name, time.perf_counter() - started
         return report
 
-    reuse = _previous_vectors(settings, live, embedder.name)
-    todo = [c for c in chunks if c.content_hash not in reuse]
-    unit_texts = [u for c in todo for u in c.units]
-    with tqdm(total=len(todo) + len(unit_texts), desc="embedding", unit="text", disable=not show_progress) as bar:
-        chunk_vectors = _embed(embedder, [c.embed_text for c in todo], bar)
-        new_unit_vectors = _embed(embedder, unit_texts, bar)
-    report.embedded = len(todo) + len(unit_texts)
-
-    fresh: dict[str, dict] = {}
-    row = 0
-    for i, chunk in enumerate(todo):
-        n = len(chunk.units)
-        fresh[chunk.content_hash] = {"vector": chunk_vectors[i], "units": new_unit_vectors[row : row + n]}
-        row += n
-    vectors = {**reuse, **fresh}
+    cache = _previous_vectors(settings, live, embedder.name)
+    todo = list(dict.fromkeys(t for c in chunks for t in (c.embed_text, *c.units) if t not in cache))
+    with tqdm(total=len(todo), desc="embedding", unit="text", disable=not show_progress) as bar:
+        cache.update(zip(todo, _embed(embedder, todo, bar)))
+    report.embedded = len(todo)
 
     version = "v-" + time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     staging = settings.index_dir / (version + ".tmp")
     try:
-        _write_version(settings, staging, version, chunks, vectors, embedder.name)
+        _write_version(settings, staging, version, chunks, cache, embedder.name)
         final = settings.index_dir / version
         os.replace(staging, final)
         _publish(settings.index_dir, version)
@@ -216,17 +208,17 @@ def build_index(settings: Settings | None = None, show_progress: bool = True) ->
 
 
 def _write_version(
-    settings: Settings, path: Path, version: str, chunks: list[Chunk], vectors: dict[str, dict], embedder: str
+    settings: Settings, path: Path, version: str, chunks: list[Chunk], vectors: dict[str, np.ndarray], embedder: str
 ) -> None:
     import bm25s
 
     path.mkdir(parents=True)
-    dim = int(len(next(iter(vectors.values()))["vector"]))
+    dim = int(len(vectors[chunks[0].embed_text]))
     unit_rows: list[np.ndarray] = []
     records = []
     offset = 0
     for chunk in chunks:
-        units = np.asarray(vectors[chunk.content_hash]["units"], dtype=np.float32).reshape(-1, dim)
+        units = np.asarray([vectors[u] for u in chunk.units], dtype=np.float32).reshape(-1, dim)
         unit_rows.append(units)
         records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)]})
         offset += len(units)
@@ -257,7 +249,7 @@ def _write_version(
         batch = chunks[start : start + 1000]
         collection.add(
             ids=[c.chunk_id for c in batch],
-            embeddings=np.asarray([vectors[c.content_hash]["vector"] for c in batch], dtype=np.float32),
+            embeddings=np.asarray([vectors[c.embed_text] for c in batch], dtype=np.float32),
             documents=[c.text for c in batch],
             metadatas=[c.metadata() for c in batch],
         )
@@ -323,6 +315,7 @@ class IndexStore:
             raise EmbedderError(f"collection {collection.name} was not built with {settings.embedder!r}")
         self.collection = collection
         self._token_sets: dict[int, frozenset[str]] = {}
+        self._texts: dict[int, str] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str | None = None) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks."""
@@ -359,6 +352,14 @@ class IndexStore:
         if cached is None:
             chunk = self.chunks[chunk_index]
             cached = self._token_sets[chunk_index] = frozenset(tokens(chunk.section + " " + chunk.text))
+        return cached
+
+    def search_text(self, chunk_index: int) -> str:
+        """The chunk's heading path and text, normalised for matching (cached)."""
+        cached = self._texts.get(chunk_index)
+        if cached is None:
+            chunk = self.chunks[chunk_index]
+            cached = self._texts[chunk_index] = normalize(chunk.section + " " + chunk.text)
         return cached
 
     def idf_of(self, token: str, lang: str) -> float:

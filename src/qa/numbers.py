@@ -18,7 +18,7 @@ _EN_MONEY = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b|パーセント)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![A-Za-z\d-])(?<![A-Za-z]-)\d[\d,]*(?:\.\d+)?(?![A-Za-z\d])")  # not AP1000, F-35, G7, 6G
 _EN_SCALES = {"billion": 10**9, "bn": 10**9, "million": 10**6, "m": 10**6, "thousand": 10**3}
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from qa.text import detect_language, normalize, tokens
+from qa.text import detect_language, key_terms, normalize, stem
 
 MAX_QUESTION_CHARS = 2000
 
@@ -14,7 +14,13 @@ MAX_QUESTION_CHARS = 2000
 JA_QUESTION_WORDS = frozenset(
     "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう どんな いくら いくつ 教える 知る 言う ある いる する なる "
     "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
-    "お 願う 何か 何が 等".split()
+    "お 願う 何か 何が 等 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ".split()
+)
+# Words that frame a question in English without naming its topic.
+EN_FRAME_WORDS = frozenset(stem(w) for w in
+    "try achieve aim intend plan goal expect happen mean involve include cover main key point kind type specific "
+    "exactly detail role purpose describe explain according document fact sheet say state mention announce list "
+    "give get make like regard concern apart besides else actually really".split()
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
 TYPE_WORDS = frozenset(
@@ -83,8 +89,8 @@ def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str
 def content_tokens(text: str, lang: str) -> tuple[str, ...]:
     """Distinct content terms of a question, without question words."""
     seen: dict[str, None] = {}
-    for token in tokens(text):
-        if token in JA_QUESTION_WORDS or token in TYPE_WORDS or (lang == "ja" and len(token) == 1 and re.fullmatch(r"[\u3040-\u309f]", token)):
+    for token in key_terms(text):
+        if token in JA_QUESTION_WORDS or token in TYPE_WORDS or token in EN_FRAME_WORDS or (lang == "ja" and len(token) == 1 and re.fullmatch(r"[\u3040-\u309f]", token)):
             continue
         seen.setdefault(token, None)
     return tuple(seen)

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from qa.numbers import number_tokens
 
-_KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶ]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]+")
@@ -30,8 +30,12 @@ _local = threading.local()
 
 
 def detect_language(text: str) -> str:
-    """``ja`` when the text is written in Japanese, else ``en``."""
-    if _KANA.search(text):
+    """``ja`` when the text is written in Japanese, else ``en``.
+
+    Hiragana means Japanese; katakana and kanji names inside an English sentence
+    ("What is トヨタ planning?") do not.
+    """
+    if _HIRAGANA.search(text):
         return "ja"
     return "ja" if len(_CJK.findall(text)) > len(_LATIN.findall(text)) else "en"
 
@@ -41,9 +45,15 @@ def plain(text: str) -> str:
     return _MARKUP.sub("", text).strip()
 
 
+def _fold_latin(ch: str) -> str:
+    if "\u00c0" <= ch <= "\u024f":
+        return unicodedata.normalize("NFKD", ch)[0]
+    return ch
+
+
 def normalize(text: str) -> str:
-    """NFKC and case folding, as used for all matching."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case folding and Latin diacritics removed (Tōhoku = tohoku), as used for all matching."""
+    return "".join(_fold_latin(ch) for ch in unicodedata.normalize("NFKC", text).casefold())
 
 
 def _sudachi():
@@ -56,22 +66,31 @@ def _sudachi():
     return tokenizer
 
 
-@lru_cache(maxsize=4096)
-def _japanese_tokens(run: str) -> tuple[str, ...]:
+@lru_cache(maxsize=8192)
+def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
+    """``(normalised form, part of speech)`` of the content morphemes of a Japanese run."""
     tokenizer, mode = _sudachi()
     return tuple(
-        m.normalized_form()
+        (m.normalized_form(), m.part_of_speech()[0])
         for m in tokenizer.tokenize(run, mode)
         if m.part_of_speech()[0] not in JA_SKIP_POS and not re.fullmatch(r"[\u3040-\u309fー]", m.surface())
     )
 
 
+def _japanese_tokens(run: str) -> tuple[str, ...]:
+    return tuple(form for form, _pos in _japanese_morphemes(run))
+
+
 def stem(word: str) -> str:
     """A light English stemmer: enough to match plurals and common inflections."""
-    for suffix, repl in (("ments", ""), ("ment", ""), ("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, repl in (("ments", ""), ("ment", ""), ("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""),
+                         ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
+            base = word[: -len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # planning -> plan, committed -> commit
+            return base
+    return word[:-1] if len(word) > 4 and word.endswith("e") and not word.endswith("ee") else word
 
 
 def tokens(text: str) -> list[str]:
@@ -85,7 +104,22 @@ def tokens(text: str) -> list[str]:
     out = number_tokens(text)
     for run in _CJK_RUN.findall(text):
         out.extend(_japanese_tokens(run))
-    out.extend(stem(w) for w in _WORD.findall(_CJK_RUN.sub(" ", text)) if w not in EN_STOPWORDS)
+    out.extend(_latin_words(text))
+    return out
+
+
+def _latin_words(normalized: str) -> list[str]:
+    latin = re.sub(r"'s\b", "", _CJK_RUN.sub(" ", normalized))
+    return [stem(w) for w in _WORD.findall(latin) if w not in EN_STOPWORDS]
+
+
+def key_terms(text: str) -> list[str]:
+    """The terms that name what a question is about: nouns for Japanese, content words for English, amounts."""
+    text = normalize(text)
+    out = number_tokens(text)
+    for run in _CJK_RUN.findall(text):
+        out.extend(form for form, pos in _japanese_morphemes(run) if pos in ("名詞", "形状詞"))
+    out.extend(_latin_words(text))
     return out
 
 
