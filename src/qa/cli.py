@@ -49,7 +49,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from qa.ui import launch
+    from ui.app import launch
 
     return launch(host=args.host, port=args.port)
 

@@ -14,7 +14,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆�
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]+")
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
-_MARKUP = re.compile(r"\*\*|__|^#+\s*|^[–•\-*]\s+", re.MULTILINE)
+_MARKUP = re.compile(r"\*\*|^#+\s*|^[–•\-*]\s+", re.MULTILINE)
 
 EN_STOPWORDS = frozenset(
     """a an the and or of to in on for with by from at as is are was were be been being
