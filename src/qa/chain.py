@@ -12,6 +12,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
+from qa.answerability import AnswerabilityModel
 from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
 from qa.config import Settings
 from qa.corpus import LANGUAGES
@@ -68,6 +69,7 @@ class QAChain(Runnable[dict, Answer]):
             index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=SEARCH_DEPTH
         )
         self.conflicts = load_conflicts(self.settings.corpus_dir)
+        self.answerability = AnswerabilityModel.load()
         self.llm = llm
 
     # -- Runnable
@@ -99,7 +101,7 @@ class QAChain(Runnable[dict, Answer]):
 
             draft = llm_draft(self.llm, query, hits, store)
         else:
-            draft = compose(query, focus_vector, hits, store)
+            draft = compose(query, focus_vector, hits, store, self.answerability)
         answer = self._render(query, draft, hits, store)
         timings["compose"] = (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

@@ -35,7 +35,7 @@ from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
 from qa.text import normalize, tokens
 
-FORMAT_VERSION = 4  # bump when chunking, units or lexical tokens change
+FORMAT_VERSION = 5  # bump when chunking, units or lexical tokens change
 COLLECTION_PREFIX = "qa-"
 _BATCH = 16
 

@@ -14,12 +14,13 @@ MAX_QUESTION_CHARS = 2000
 JA_QUESTION_WORDS = frozenset(
     "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう どんな いくら いくつ 教える 知る 言う ある いる する なる "
     "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
-    "お 願う 何か 何が 等 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ".split()
+    "お 願う 何か 何が 等 ブログ 記事 筆者 ファクトシート 資料 文書 冒頭 説明 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ".split()
 )
 # Words that frame a question in English without naming its topic.
 EN_FRAME_WORDS = frozenset(stem(w) for w in
     "try achieve aim intend plan goal expect happen mean involve include cover main key point kind type specific "
     "exactly detail role purpose describe explain according document fact sheet say state mention announce list "
+    "blog article author paragraph section opening text "
     "give get make like regard concern apart besides else actually really".split()
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
@@ -35,8 +36,15 @@ _TYPES = {
         re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|規模"),
     ),
     "count": (
-        re.compile(r"\bhow many\b|\bnumber of\b", re.I),
-        re.compile(r"何隻|何基|何人|何社|何件|何台|何機|いくつ|数は"),
+        re.compile(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bcapacity\b|\bvolume\b|\bmegawatts?\b|"
+                   r"\bgwh\b|\btons?\b|\bhow (long|big|large|far|old)\b", re.I),
+        re.compile(r"何隻|何基|何人|何社|何件|何台|何機|何発|何キロ|何トン|何メガ|何ギガ|何年間|何か国|何カ国|いくつ|数は|"
+                   r"番号|容量|能力|量は|年間.*量|どれくらい|どのくらい"),
+    ),
+    "place": (
+        re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|\bwhich (state|city|port|country|countries|region|parish|county|site)\b|"
+                   r"\bin what (state|city|country)\b|\blocation\b", re.I),
+        re.compile(r"どこ(で|に|へ|から|の(州|国|都市|港))|どの(州|都市|港|国|地域|場所)|場所|所在地|立地"),
     ),
     "date": (
         re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b", re.I),

@@ -77,6 +77,24 @@ def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+GENERIC_PLACES = frozenset("日本 米国 米 日 アメリカ 合衆国 日米 米国内 両国 東京".split())
+_REGION = re.compile(r"米国(?:東|西|南|北|中西)部|(?:eastern|western|southern|northern|midwestern) United States", re.I)
+_EN_PLACE = re.compile(r"\b(?:in|at|near|from) (?:the )?((?:[A-Z][a-z]+ ?){1,3})")
+_EN_GENERIC_PLACES = frozenset({"Japan", "United States", "Tokyo", "America", "United States and Japan", "U"})
+
+
+@lru_cache(maxsize=4096)
+def places(text: str) -> frozenset[str]:
+    """Specific place names in a text (Japanese by morphology, English by "in/at/near X")."""
+    found = set()
+    for run in _CJK_RUN.findall(text):
+        tokenizer, mode = _sudachi()
+        found |= {m.surface() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[2] == "地名"}
+    found |= {m.group(1).strip() for m in _EN_PLACE.finditer(text)}
+    found |= set(_REGION.findall(text))
+    return frozenset(p for p in found if p not in GENERIC_PLACES and p.strip() not in _EN_GENERIC_PLACES)
+
+
 def _japanese_tokens(run: str) -> tuple[str, ...]:
     return tuple(form for form, _pos in _japanese_morphemes(run))
 

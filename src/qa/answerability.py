@@ -1,0 +1,101 @@
+"""Does this passage answer this question? A small calibrated model over retrieval and coverage features.
+
+The top similarity score alone does not separate answerable from unanswerable
+questions, so the decision combines: coverage of the question's key terms
+(in either language), how many of the four ranked lists put the passage first,
+dense similarities of the passage and its best sentence, and the weight of
+question terms the corpus never uses. Weights are fitted by
+``python -m qa.calibration`` on ``eval/calibration/questions.jsonl`` (questions
+kept apart from the evaluation set) and stored in ``answerability.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.index import IndexStore
+from qa.query import Query
+from qa.retriever import Hit
+
+MODEL_PATH = Path(__file__).with_name("answerability.json")
+FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+PREFIX = 5
+
+
+def term_in(term: str, found: frozenset[str], text: str) -> bool:
+    """A question term appears in a passage: as a token, by its kanji (投じる ~ 投入), or by an English prefix."""
+    if term in found:
+        return True
+    kanji = _KANJI.findall(term)
+    if kanji:
+        return all(k in text for k in kanji)
+    if term.isascii() and term.isalpha() and len(term) >= PREFIX:
+        return term[:PREFIX] in text
+    return False
+
+
+def coverage(query: Query, store: IndexStore, hit: Hit) -> float:
+    """Share of the question's (IDF-weighted) key terms found in the passage, in either language."""
+    terms = query.focus_tokens or query.context_tokens
+    if not terms:
+        return 0.0
+    found: frozenset[str] = frozenset().union(*(store.token_set(i) for i in hit.chunks.values()))
+    text = " ".join(store.search_text(i) for i in hit.chunks.values())
+    total = sum(store.idf_of(t, query.lang) for t in terms)
+    return sum(store.idf_of(t, query.lang) for t in terms if term_in(t, found, text)) / total
+
+
+def unknown_share(query: Query, store: IndexStore) -> float:
+    """IDF-weighted share of key terms that no passage of the corpus uses, in any language."""
+    terms = query.focus_tokens
+    if not terms:
+        return 0.0
+    total = sum(store.idf_of(t, query.lang) for t in terms)
+    unknown = [t for t in terms if all(t not in idf for idf in store.idf.values())]
+    return sum(store.idf_of(t, query.lang) for t in unknown) / total
+
+
+def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool, unknown: float,
+             store: IndexStore) -> list[float]:
+    """The feature vector of one (question, passage) pair, in the order of FEATURES."""
+    return [
+        coverage(query, store, hit),
+        hit.dense,
+        unit_dense,
+        hit.score * 60 / 4,
+        sum(1 for r in hit.ranks.values() if r == 0) / 4,
+        unknown,
+        1.0 / (1 + rank),
+        float(type_ok),
+    ]
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Logistic regression over FEATURES with a decision threshold."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def probability(self, vector: list[float]) -> float:
+        z = self.bias + float(np.dot(self.weights, vector))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "AnswerabilityModel":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted on features {data['features']}, expected {list(FEATURES)}")
+        return cls(tuple(data["weights"]), data["bias"], data["threshold"])
+
+    def save(self, path: Path = MODEL_PATH, **extra) -> None:
+        path.write_text(json.dumps({"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias,
+                                    "threshold": self.threshold, **extra}, indent=1), encoding="utf-8")
