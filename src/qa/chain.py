@@ -115,22 +115,15 @@ class QAChain(Runnable[dict, Answer]):
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         sentences = []
-        for candidate in draft.sentences:
-            if candidate.chunk not in numbers:
-                numbers[candidate.chunk] = len(numbers) + 1
-                chunk = store.chunks[candidate.chunk]
-                twin_index = store.twin(candidate.chunk)
-                twin = store.chunks[twin_index] if twin_index is not None else None
-                citations.append(
-                    Citation(
-                        n=numbers[candidate.chunk], doc=chunk.doc, section=chunk.section, lang=chunk.lang,
-                        text=chunk.text, chunk_id=chunk.chunk_id,
-                        twin_text=twin.text if twin else "", twin_chunk_id=twin.chunk_id if twin else "",
-                    )
-                )
-            sentences.append(_sentence(candidate.text, lang, f"[{numbers[candidate.chunk]}]", candidate.doc == "blog"))
+        for sentence in draft.sentences:
+            for index in sentence.chunks:
+                if index not in numbers:
+                    numbers[index] = len(numbers) + 1
+                    citations.append(self._citation(numbers[index], index, store))
+            markers = "".join(f"[{numbers[i]}]" for i in sentence.chunks)
+            sentences.append(_sentence(sentence.text, lang, markers, sentence.doc == "blog" and not sentence.written))
         text = ("" if lang == "ja" else " ").join(sentences)
-        cited_blocks = {c.block for c in draft.sentences}
+        cited_blocks = {store.chunks[i].block_key for i in numbers}
         retrieved = {h.key for h in hits}
         conflicts = [
             Conflict(note.topic[lang], note.blog[lang], note.factsheet[lang])
@@ -138,6 +131,17 @@ class QAChain(Runnable[dict, Answer]):
             if cited_blocks & (note.factsheet_blocks | note.blog_blocks) and note.blog_blocks & retrieved
         ]
         return Answer(query.text, lang, text, False, citations, conflicts)
+
+
+    @staticmethod
+    def _citation(n: int, index: int, store: IndexStore) -> Citation:
+        chunk = store.chunks[index]
+        twin_index = store.twin(index)
+        twin = store.chunks[twin_index] if twin_index is not None else None
+        return Citation(
+            n=n, doc=chunk.doc, section=chunk.section, lang=chunk.lang, text=chunk.text, chunk_id=chunk.chunk_id,
+            twin_text=twin.text if twin else "", twin_chunk_id=twin.chunk_id if twin else "",
+        )
 
 
 def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:

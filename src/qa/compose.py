@@ -26,6 +26,7 @@ RANK_WEIGHT = 0.1
 TYPE_BONUS = 0.15
 EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
+MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
 _DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.I)
 
@@ -46,21 +47,34 @@ class Candidate:
     doc: str
     score: float
     dense: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer and the chunks it cites; ``written`` when a model wrote it (no article prefix)."""
+
+    text: str
+    chunks: tuple[int, ...]
+    doc: str
+    written: bool = False
 
 
 @dataclass
 class Draft:
     """The composed answer before citations are numbered."""
 
-    sentences: list[Candidate] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
     abstained: bool = False
     reason: str = ""
     confidence: float = 0.0
 
 
-def has_type(text: str, kind: str) -> bool:
-    """Whether ``text`` holds the kind of answer asked for."""
+def has_type(text: str, kind: str, after_year: int = 0) -> bool:
+    """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given)."""
     found = number_tokens(text)
+    if kind == "date" and after_year:
+        return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
     if kind == "amount":
         return any(t.startswith("usd:") for t in found)
     if kind == "percent":
@@ -73,6 +87,21 @@ def has_type(text: str, kind: str) -> bool:
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True
+
+
+_LATEST_YEAR: dict[str, int] = {}
+
+
+def latest_year(store: IndexStore) -> int:
+    """The latest year the documents mention: they can say nothing about what comes after."""
+    if store.version not in _LATEST_YEAR:
+        years = [int(t[4:]) for c in store.chunks for t in number_tokens(c.text) if re.fullmatch(r"num:(19|20)\d\d", t)]
+        _LATEST_YEAR[store.version] = max(years, default=0)
+    return _LATEST_YEAR[store.version]
+
+
+def _has_type(query: Query, text: str, store: IndexStore) -> bool:
+    return has_type(text, query.answer_type, latest_year(store) if query.future else 0)
 
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
@@ -94,10 +123,11 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             lexical = sum(w for t, w in weights.items() if t in unit_tokens)
             lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
+            unit_coverage = lexical / total
             score += RANK_WEIGHT * hit.score / top
             if query.answer_type:
-                score += TYPE_BONUS if has_type(unit, query.answer_type) else -TYPE_BONUS
-            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity)))
+                score += TYPE_BONUS if _has_type(query, unit, store) else -TYPE_BONUS
+            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -108,7 +138,7 @@ def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate],
     for rank, hit in enumerate(hits):
         units = [c for c in candidates if c.block == hit.key]
         unit_dense = max((c.dense for c in units), default=0.0)
-        type_ok = not query.answer_type or any(has_type(c.text, query.answer_type) for c in units)
+        type_ok = not query.answer_type or any(_has_type(query, c.text, store) for c in units)
         rows.append(features(query, hit, rank, unit_dense, type_ok, unknown, store))
     return rows
 
@@ -122,8 +152,8 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
     }
     answering = {key for key, p in probabilities.items() if p >= model.threshold}
     best_p = max(probabilities.values(), default=0.0)
-    usable = [c for c in candidates if c.block in answering
-              and (not query.answer_type or has_type(c.text, query.answer_type))]
+    usable = [c for c in candidates if c.block in answering and c.coverage >= MIN_UNIT_COVERAGE
+              and (not query.answer_type or _has_type(query, c.text, store))]
     if not usable:
         return Draft(abstained=True, reason=f"no passage answers (best {best_p:.2f})", confidence=best_p)
     best = next((c for c in usable if c.doc == "factsheet"), usable[0])
@@ -134,4 +164,4 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
                 break
             if candidate.block not in {c.block for c in chosen} and candidate.doc == best.doc:
                 chosen.append(candidate)
-    return Draft(sentences=chosen, confidence=probabilities[best.block])
+    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=probabilities[best.block])

@@ -24,10 +24,11 @@ EN_FRAME_WORDS = frozenset(stem(w) for w in
     "give get make like regard concern apart besides else actually really".split()
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
-TYPE_WORDS = frozenset(
-    "額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額 "
-    "cost price amount worth value much many date rate percent percentage number spend".split()
+TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(
+    stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend".split()
 )
+# The question asks about something after the documents were written ("next summit", "次回").
+_FUTURE = re.compile(r"次回|次に|次の|今後|将来|来年|\bnext\b|\bupcoming\b|\bfuture\b|\bnext year\b", re.I)
 _FOLLOW_UP_EN = re.compile(r"^\s*(and|also|what about|how about|then|same for|and what about|what of)\b", re.I)
 _FOLLOW_UP_JA = re.compile(r"^\s*(では|じゃあ|それでは|それと|また|それ|その|あと|なら)|(は|なら)[？?]?\s*$")
 _TYPES = {
@@ -72,6 +73,7 @@ class Query:
     answer_type: str = ""
     search_text: str = ""
     history_question: str = ""
+    future: bool = False
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
@@ -133,7 +135,8 @@ def analyse(question: str, history: list[dict] | None = None, max_chars: int = M
             answer_type=kind or answer_type(previous, prev_lang),
             search_text=f"{text} {previous}", history_question=previous,
         )
-    return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text)
+    return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text,
+                 future=bool(_FUTURE.search(text)))
 
 
 def _last_user_question(history: list[dict], max_chars: int) -> str:
