@@ -15,19 +15,19 @@ import numpy as np
 
 from qa.answerability import FEATURES, AnswerabilityModel
 from qa.chain import SEARCH_DEPTH, build_chain
-from qa.compose import passage_features, score_units
+from qa.compose import is_usable, passage_features, score_units
 from qa.config import PROJECT_ROOT
 from qa.evaluation import gold_blocks
 from qa.query import analyse
 
 CALIBRATION_SET = PROJECT_ROOT / "eval" / "calibration" / "questions.jsonl"
-MAX_FALSE_REFUSAL = 0.03
+EXTRA_FALSE_REFUSAL = 0.02  # what the threshold may add to the refusals the sentence gate already makes
 
 
 def collect(chain, items: list[dict]):
     """Feature rows for every retrieved passage of every question, with labels and question ids."""
     store = chain.index.get()
-    rows, labels, groups = [], [], []
+    rows, labels, groups, gates = [], [], [], []
     for n, item in enumerate(items):
         query = analyse(item["question"])
         vector = chain.embedder.embed_query_array(query.search_text)
@@ -38,24 +38,23 @@ def collect(chain, items: list[dict]):
             rows.append(row)
             labels.append(hit.key in gold)
             groups.append(n)
-    return np.asarray(rows), np.asarray(labels), np.asarray(groups)
+            gates.append(any(is_usable(query, c, store) for c in candidates if c.block == hit.key))
+    return np.asarray(rows), np.asarray(labels), np.asarray(groups), np.asarray(gates, dtype=float)
 
 
-TYPE_OK = FEATURES.index("type_ok")
-
-
-def question_scores(probabilities: np.ndarray, rows: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    """Per question, the best probability among passages holding the kind of fact asked (as compose decides)."""
-    best = np.zeros(n)
-    np.maximum.at(best, groups, probabilities * rows[:, TYPE_OK])
+def question_scores(probabilities: np.ndarray, gates: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Per question, the best probability among passages with a usable sentence (as compose decides)."""
+    best = np.full(n, -1.0)  # -1: no passage has a usable sentence, refused whatever the threshold
+    np.maximum.at(best, groups, np.where(gates > 0, probabilities, -1.0))
     return best
 
 
 def pick_threshold(best: np.ndarray, answerable: np.ndarray) -> float:
-    """The highest threshold whose false-refusal rate stays within MAX_FALSE_REFUSAL."""
-    candidates = np.unique(best[answerable])
-    allowed = [t for t in candidates if np.mean(best[answerable] < t) <= MAX_FALSE_REFUSAL]
-    return float(max(allowed)) if allowed else float(candidates.min())
+    """The highest threshold that adds at most EXTRA_FALSE_REFUSAL to the gate's own false refusals."""
+    scores = best[answerable]
+    floor = np.mean(scores < 0)
+    allowed = [t for t in np.unique(scores[scores >= 0]) if np.mean(scores < t) <= floor + EXTRA_FALSE_REFUSAL]
+    return float(max(allowed, default=0.0))
 
 
 def rates(best: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[str, float]:
@@ -71,7 +70,7 @@ def main() -> int:
 
     items = [json.loads(line) for line in CALIBRATION_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     chain = build_chain()
-    X, y, groups = collect(chain, items)
+    X, y, groups, gates = collect(chain, items)
     answerable = np.asarray([item["answerable"] for item in items])
 
     def fit(rows, targets):
@@ -81,14 +80,14 @@ def main() -> int:
     for train, test in GroupKFold(n_splits=5).split(X, y, groups):
         model = fit(X[train], y[train])
         train_q = np.unique(groups[train])
-        best_train = question_scores(model.predict_proba(X[train])[:, 1], X[train], groups[train], len(items))[train_q]
+        best_train = question_scores(model.predict_proba(X[train])[:, 1], gates[train], groups[train], len(items))[train_q]
         threshold = pick_threshold(best_train, answerable[train_q])
         test_q = np.unique(groups[test])
-        best_test = question_scores(model.predict_proba(X[test])[:, 1], X[test], groups[test], len(items))[test_q]
+        best_test = question_scores(model.predict_proba(X[test])[:, 1], gates[test], groups[test], len(items))[test_q]
         cv_best[test_q] = best_test - threshold  # shifted so that 0 is each fold's threshold
 
     model = fit(X, y)
-    best = question_scores(model.predict_proba(X)[:, 1], X, groups, len(items))
+    best = question_scores(model.predict_proba(X)[:, 1], gates, groups, len(items))
     threshold = pick_threshold(best, answerable)
     fitted = rates(best, answerable, threshold)
     cross_validated = rates(cv_best, answerable, 0.0)

@@ -13,7 +13,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
 from qa.answerability import AnswerabilityModel
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, overview
 from qa.config import Settings
 from qa.corpus import LANGUAGES
 from qa.embeddings import get_embedder
@@ -22,6 +22,8 @@ from qa.query import Query, analyse
 from qa.retriever import Hit, HybridRetriever
 
 SEARCH_DEPTH = 5
+_LOWERABLE = frozenset("The This These That It Its At In On A An There They".split())
+OVERVIEW_DEPTH = 6
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
 def _sentence(text: str, lang: str, marker: str, from_blog: bool) -> str:
     text = text.strip().rstrip("。.．;；、,")
     if from_blog:
-        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lang == "en" and text[1:2].islower() else text)
+        first = text.split(" ", 1)[0]
+        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lang == "en" and first in _LOWERABLE else text)
     if lang == "ja":
         return f"{text}。{marker}"
     return f"{text[0].upper()}{text[1:]} {marker}."
@@ -102,6 +105,12 @@ class QAChain(Runnable[dict, Answer]):
             draft = llm_draft(self.llm, query, hits, store)
         else:
             draft = compose(query, focus_vector, hits, store, self.answerability)
+            if query.broad and not draft.abstained:
+                overview_hits = self.retriever.search(
+                    query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
+                    docs=("factsheet",), k=OVERVIEW_DEPTH,
+                )
+                draft = overview(query, focus_vector, overview_hits, store) or draft
         answer = self._render(query, draft, hits, store)
         timings["compose"] = (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

@@ -26,6 +26,8 @@ RANK_WEIGHT = 0.1
 TYPE_BONUS = 0.15
 EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
+OVERVIEW_SENTENCES = 4
+OVERVIEW_RATIO = 0.85
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
 _DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.I)
@@ -131,6 +133,11 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     return sorted(candidates, key=lambda c: -c.score)
 
 
+def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
+    """A unit may answer: it names enough of what is asked and holds the kind of fact asked for."""
+    return candidate.coverage >= MIN_UNIT_COVERAGE and (not query.answer_type or _has_type(query, candidate.text, store))
+
+
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:
     """The answerability features of each retrieved passage."""
     unknown = unknown_share(query, store)
@@ -152,8 +159,7 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
     }
     answering = {key for key, p in probabilities.items() if p >= model.threshold}
     best_p = max(probabilities.values(), default=0.0)
-    usable = [c for c in candidates if c.block in answering and c.coverage >= MIN_UNIT_COVERAGE
-              and (not query.answer_type or _has_type(query, c.text, store))]
+    usable = [c for c in candidates if c.block in answering and is_usable(query, c, store)]
     if not usable:
         return Draft(abstained=True, reason=f"no passage answers (best {best_p:.2f})", confidence=best_p)
     best = next((c for c in usable if c.doc == "factsheet"), usable[0])
@@ -165,3 +171,17 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
             if candidate.block not in {c.block for c in chosen} and candidate.doc == best.doc:
                 chosen.append(candidate)
     return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=probabilities[best.block])
+
+
+def overview(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> Draft | None:
+    """For a broad question ("the main points?"), the best sentence of each of the top fact-sheet passages."""
+    candidates = score_units(query, vector, hits, store)
+    best_per_block: dict[str, Candidate] = {}
+    for candidate in candidates:
+        best_per_block.setdefault(candidate.block, candidate)
+    ranked = sorted(best_per_block.values(), key=lambda c: -c.score)
+    if not ranked:
+        return None
+    chosen = [c for c in ranked if c.score >= OVERVIEW_RATIO * ranked[0].score][:OVERVIEW_SENTENCES]
+    chosen.sort(key=lambda c: store.chunks[c.chunk].position)
+    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=ranked[0].score)

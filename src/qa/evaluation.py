@@ -143,13 +143,20 @@ def score_item(category: str, item: dict, chain, retrievers: dict, store) -> Res
     keys = gold_blocks(item, store)
     search_text = question if not history else f"{question} {item['first']}"
     for mode, retriever in retrievers.items():
+        # The system returns blocks: each carries its passage in both languages, so the passage in
+        # language T is retrieved when its block is. "-monolingual" searches the T index alone.
+        fused = retriever.search(search_text, exclude_faq=exclude_faq, store=store, k=10)
         result.retrieval[mode] = {}
+        result.retrieval[f"{mode}-monolingual"] = {}
         for target in ("ja", "en"):
-            hits = retriever.search(search_text, langs=(target,), exclude_faq=exclude_faq, store=store, k=10)
-            rank = next((i for i, h in enumerate(hits) if h.key in keys), None)
-            result.retrieval[mode][f"{item['lang']}→{target}"] = (
-                float(rank is not None and rank < 5), 1.0 / (rank + 1) if rank is not None else 0.0
-            )
+            direction = f"{item['lang']}→{target}"
+            alone = retriever.search(search_text, langs=(target,), exclude_faq=exclude_faq, store=store, k=10)
+            for name, hits in ((mode, fused), (f"{mode}-monolingual", alone)):
+                hits = [h for h in hits if target in h.chunks]
+                rank = next((i for i, h in enumerate(hits) if h.key in keys), None)
+                result.retrieval[name][direction] = (
+                    float(rank is not None and rank < 5), 1.0 / (rank + 1) if rank is not None else 0.0
+                )
     return result
 
 

@@ -27,33 +27,40 @@ EN_FRAME_WORDS = frozenset(stem(w) for w in
 TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(
     stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend".split()
 )
+# The question asks for an overview rather than one fact.
+_BROAD = re.compile(
+    r"ポイント|影響|全体像|概要|まとめ|要点|具体的な協力|どんな協力|主な|なぜ|"
+    r"\bmain points?\b|\bmost important\b|\bkey points?\b|\boverview\b|\bsummar|\baffect|\bimpact\b|"
+    r"\bwhat (concrete |specific )?cooperation\b|\bwhy\b", re.I)
 # The question asks about something after the documents were written ("next summit", "次回").
 _FUTURE = re.compile(r"次回|次に|次の|今後|将来|来年|\bnext\b|\bupcoming\b|\bfuture\b|\bnext year\b", re.I)
 _FOLLOW_UP_EN = re.compile(r"^\s*(and|also|what about|how about|then|same for|and what about|what of)\b", re.I)
 _FOLLOW_UP_JA = re.compile(r"^\s*(では|じゃあ|それでは|それと|また|それ|その|あと|なら)|(は|なら)[？?]?\s*$")
 _TYPES = {
     "amount": (
-        re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\binvest(ing|ment)? size|\bdollars?\b|\bbudget\b", re.I),
-        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|規模"),
-    ),
-    "count": (
-        re.compile(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bcapacity\b|\bvolume\b|\bmegawatts?\b|"
-                   r"\bgwh\b|\btons?\b|\bhow (long|big|large|far|old)\b", re.I),
-        re.compile(r"何隻|何基|何人|何社|何件|何台|何機|何発|何キロ|何トン|何メガ|何ギガ|何年間|何か国|何カ国|いくつ|数は|"
-                   r"番号|容量|能力|量は|年間.*量|どれくらい|どのくらい"),
-    ),
-    "place": (
-        re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|\bwhich (state|city|port|country|countries|region|parish|county|site)\b|"
-                   r"\bin what (state|city|country)\b|\blocation\b", re.I),
-        re.compile(r"どこ(で|に|へ|から|の(州|国|都市|港))|どの(州|都市|港|国|地域|場所)|場所|所在地|立地"),
-    ),
-    "date": (
-        re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b", re.I),
-        re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
+        re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\bdollars?\b|"
+                   r"\bbudget\b|\bhow (big|large) (is|was|are)\b(?!.*\b(share|percent))", re.I),
+        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|(どれ|どの)くらい(の)?(投資|投じ|出資|資金)|規模"),
     ),
     "percent": (
-        re.compile(r"\bpercent|\brate\b|\bshare\b|%", re.I),
-        re.compile(r"割合|率|パーセント|%|％"),
+        re.compile(r"\bpercent|\bwhat share\b|\bwhich share\b|\bshare of\b|\brate\b|%", re.I),
+        re.compile(r"割合|率|パーセント|%|％|何割|(どれ|どの)くらいを占め"),
+    ),
+    "count": (
+        re.compile(r"\bhow many\b|\bnumber of\b|\bwhat number\b|\bwhat (is the )?capacity\b|\bvolume\b|"
+                   r"\bmegawatts?\b|\bgwh\b|\btons?\b|\bhow (long|far|old)\b", re.I),
+        re.compile(r"何隻|何基|何人|何社|何件|何台|何機|何発|何キロ|何トン|何メガ|何ギガ|何年間|何か国|何カ国|いくつ|数は|"
+                   r"番号|容量|量は|年間.*量"),
+    ),
+    "date": (
+        re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
+        re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
+    ),
+    "place": (
+        re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|"
+                   r"\bwhich (state|city|port|country|countries|region|parish|county|site)\b|"
+                   r"\bin what (state|city|country)\b|\blocation\b", re.I),
+        re.compile(r"どこ(で|に|へ|から|の(州|国|都市|港))|どの(州|都市|港|国|地域|場所)|場所|所在地|立地"),
     ),
 }
 
@@ -74,6 +81,7 @@ class Query:
     search_text: str = ""
     history_question: str = ""
     future: bool = False
+    broad: bool = False
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
@@ -136,7 +144,7 @@ def analyse(question: str, history: list[dict] | None = None, max_chars: int = M
             search_text=f"{text} {previous}", history_question=previous,
         )
     return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text,
-                 future=bool(_FUTURE.search(text)))
+                 future=bool(_FUTURE.search(text)), broad=not kind and bool(_BROAD.search(text)))
 
 
 def _last_user_question(history: list[dict], max_chars: int) -> str:

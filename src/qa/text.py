@@ -143,7 +143,7 @@ def key_terms(text: str) -> list[str]:
 
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(*])")
 _EN_ABBREV = re.compile(r"(?:\b[A-Z]|U\.S|Mr|Ms|Dr|Inc|Co|Ltd|LLC|No|vs|St|J)\.$")
-_JA_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+_JA_SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![」』）)])")
 
 
 def sentences(text: str, lang: str) -> list[str]:
@@ -173,7 +173,7 @@ def clauses(sentence: str, lang: str, min_chars: int = 20) -> list[str]:
     merged: list[str] = [pieces[0]]
     for piece in pieces[1:]:
         left = merged[-1]
-        boundary = re.search(r"ドル\**$", left) or (len(sentence) > 150 and "との" in piece)
+        boundary = re.search(r"ドル\**$", left) or (len(sentence) > 150 and "との協力" in piece)
         if boundary and len(left) >= min_chars and len(piece) >= min_chars // 2:
             merged.append(piece)
         else:
