@@ -48,7 +48,7 @@ def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
     for piece in re.split(r"(?<=\])\.?\s*(?=\S)|(?<=[。.])\s+(?=\S)", answer):
         numbers = [int(n) for n in _MARKER.findall(piece)]
         text = _MARKER.sub("", piece).strip()
-        if text:
+        if text.strip(" .。"):
             out.append((text, numbers))
     return out
 
