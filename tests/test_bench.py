@@ -1,0 +1,70 @@
+"""``qa bench --quick``: every section of the report is there, with numbers (no timing thresholds)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import numbers
+
+import pytest
+
+from qa import bench
+
+SECTIONS = ("meta", "cold_start", "warm", "indexing", "memory", "scale", "peer", "ours_recall_at_5", "comparison",
+            "floors")
+
+
+def _number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_every_section(tmp_path, capsys):
+    assert bench.main(argparse.Namespace(quick=True, out=str(tmp_path))) == 0
+    result = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    assert set(SECTIONS) <= set(result)
+    assert (tmp_path / "scale.png").stat().st_size > 0
+
+    cold = result["cold_start"]
+    assert _number(cold["median_s"]) and _number(cold["peak_rss_mib"]) and len(cold["runs_s"]) == cold["runs"]
+    assert all(_number(v) for v in cold["stages"].values())
+    assert set(cold["imports"]["heavy_imported"]) == {"gradio", "torch"}
+
+    stages = result["warm"]["stages_ms"]
+    assert set(stages) >= {"embed", "dense", "lexical", "fusion", "compose", "total"}
+    assert all(_number(s[q]) for s in stages.values() for q in ("p50", "p95", "max"))
+
+    indexing = result["indexing"]
+    assert indexing["embedded"] > 0 and indexing["rerun_embedded"] == 0
+    assert all(_number(indexing[k]) for k in ("scratch_s", "rerun_s", "embedded_per_s"))
+
+    memory = result["memory"]
+    assert memory["questions"] == bench.CHAT_QUESTIONS[True] and _number(memory["peak_rss_mib"])
+    assert _number(memory["qa_ask_peak_rss_mib"])
+
+    scale = result["scale"]
+    assert "synthetic" in scale and [r["chunks"] for r in scale["sizes"]] == list(bench.QUICK_SIZES)
+    for row in scale["sizes"]:
+        assert all(_number(row[k]) for k in ("build_s", "chroma_build_s", "bm25_build_s", "peak_rss_mib"))
+        assert _number(row["query_ms"]["p50"]) and _number(row["query_ms"]["p95"])
+
+    peer = result["peer"]
+    assert peer["chunks"] > 0 and _number(peer["build_s"]) and _number(peer["latency_ms"]["p50"])
+    assert set(peer["recall_at_4"]) == set(bench.DIRECTIONS)
+    assert set(result["ours_recall_at_5"]) == set(bench.DIRECTIONS)
+
+    comparison = result["comparison"]
+    assert _number(comparison["latency_ratio_p50"]) and _number(comparison["latency_ratio_p95"])
+    assert all(_number(v["difference"]) for v in comparison["recall"].values())
+
+    floors = {f["floor"]: f["met"] for f in result["floors"]}
+    assert len(floors) == 8 and all(met in (True, False, None) for met in floors.values())
+    assert "Floors" in capsys.readouterr().out
+
+
+def test_peer_found_matches_quote_and_english_overlap():
+    passages = {"ja": ["最大10億ドル"], "en": ["Up to $1 billion for building a factory."]}
+    assert bench.peer_found(["…に**最大10億ドル**…", "最大10億ドルを投入"], passages["ja"], "ja")
+    assert not bench.peer_found(["最大20億ドル"], passages["ja"], "ja")
+    assert bench.peer_found(["intro text. Up to $1 billion for building"], passages["en"], "en")
+    assert not bench.peer_found(["Up to $1"], passages["en"], "en")
