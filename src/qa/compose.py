@@ -106,6 +106,16 @@ def _has_type(query: Query, text: str, store: IndexStore) -> bool:
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0)
 
 
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _foreign(term: str, lang: str) -> bool:
+    """A term in the other language's script: Japanese in an English question, Latin in a Japanese one.
+
+    Only terms that the question's own language never uses count (Japanese text writes "LNG" too)."""
+    return bool(_CJK_CHAR.search(term)) if lang == "en" else term.isascii() and term.isalpha()
+
+
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
     """Every unit of the retrieved passages in the question's language, best first."""
     weights = {t: store.idf_of(t, query.lang) for t in (query.focus_tokens or query.context_tokens)}
@@ -118,12 +128,17 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             continue
         chunk = store.chunks[index]
         section_tokens = set(tokens(chunk.section))
+        twin = store.twin(index)
+        # Names written in the other language's script ("What will 東芝 supply?") are checked on the twin.
+        twin_terms = {t for t in weights if _foreign(t, query.lang) and t not in store.idf.get(query.lang, {})}
+        twin_terms &= store.token_set(twin) if twin is not None else set()
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
         for unit, similarity in zip(units, dense):
             unit_tokens = set(tokens(unit))
             lexical = sum(w for t, w in weights.items() if t in unit_tokens)
             lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens)
+            lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in section_tokens)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
             unit_coverage = lexical / total
             score += RANK_WEIGHT * hit.score / top
