@@ -15,6 +15,8 @@ import gradio as gr
 from qa.answer import Answer
 from qa.chain import QAChain, build_chain
 from qa.config import Settings
+from qa.embeddings import EmbedderError
+from qa.index import IndexMissingError, redact_url
 from qa.query import QuestionError
 from ui.render import answer_html
 
@@ -85,7 +87,7 @@ class ChatApp:
         """The answer JSON for ``question`` (the contract's shape); errors come back as ``{"error": ...}``."""
         try:
             return self.answer(question, history or []).to_dict()
-        except QuestionError as err:
+        except (QuestionError, IndexMissingError, EmbedderError) as err:
             return {"error": str(err)}
 
     def respond(self, question: str, display: list[dict], history: list[dict], ui_lang: str):
@@ -95,7 +97,7 @@ class ChatApp:
         """
         try:
             answer = self.answer(question, history)
-        except QuestionError as err:
+        except (QuestionError, IndexMissingError, EmbedderError) as err:
             note = {"role": "assistant", "content": f'<div class="qa-abstain">{html.escape(str(err))}</div>'}
             asked = [{"role": "user", "content": html.escape(question)}] if question.strip() else []
             yield display + asked + [note], history, "", ui_lang
@@ -117,15 +119,21 @@ class ChatApp:
             sections[(chunk.doc, chunk.lang)][chunk.section] = sections[(chunk.doc, chunk.lang)].get(chunk.section, 0) + 1
         lines = ["### Settings / 設定", "",
                  f"- Embedder: `{settings.embedder}`",
-                 f"- Answering: `{settings.llm or 'extractive (no language model)'}`",
+                 f"- Answering: `{_redact_llm(settings.llm) or 'extractive (no language model)'}`",
                  f"- Retrieval: `{settings.retrieval}` (dense + BM25, both languages, reciprocal rank fusion)",
                  f"- Index: `{store.version}` — {len(store.chunks)} chunks"
-                 + (f", Chroma server `{settings.chroma_url}`" if settings.chroma_url else ""), ""]
+                 + (f", Chroma server `{redact_url(settings.chroma_url)}`" if settings.chroma_url else ""), ""]
         for (doc, lang), by_section in sorted(sections.items()):
             lines += [f"### {'Fact sheet' if doc == 'factsheet' else 'Blog'} ({lang})", ""]
             lines += [f"- {html.escape(section)} ({count})" for section, count in by_section.items()]
             lines.append("")
         return "\n".join(lines)
+
+
+def _redact_llm(spec: str) -> str:
+    """``openai:<model>@<base url>`` without credentials in the URL."""
+    head, at, url = spec.partition("@")
+    return head + at + redact_url(url) if at else spec
 
 
 def build_app(chain: QAChain | None = None) -> gr.Blocks:
@@ -171,7 +179,10 @@ def _auth() -> list[tuple[str, str]] | None:
     if path := os.environ.get("QA_AUTH_FILE"):
         entries += [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     pairs = [tuple(e.split(":", 1)) for e in entries if ":" in e]
-    return [(u, p) for u, p in pairs if u and p] or None
+    valid = [(u, p) for u, p in pairs if u and p]
+    if len(valid) != len(entries):  # never fall back to no login when one was asked for
+        raise ValueError("QA_AUTH / QA_AUTH_FILE entries must look like user:password (both non-empty)")
+    return valid or None
 
 
 def _is_loopback(host: str) -> bool:
@@ -185,7 +196,11 @@ def _is_loopback(host: str) -> bool:
 
 def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True, chain: Any = None):
     """Start the chat; refuse a non-loopback address unless authentication is configured."""
-    auth = _auth()
+    try:
+        auth = _auth()
+    except (OSError, ValueError) as err:
+        print(f"qa: {err}", file=sys.stderr)
+        return 2
     if not _is_loopback(host) and auth is None:
         print(f"qa: refusing to serve on {host} without authentication; set QA_AUTH=user:password "
               "(or QA_AUTH_FILE=path with user:password lines), or use --host 127.0.0.1", file=sys.stderr)

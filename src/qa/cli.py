@@ -14,20 +14,48 @@ def _fail(message: str, status: int = 1) -> int:
     return status
 
 
+class IndexWriteError(RuntimeError):
+    """Writing a new index version failed; the live one is untouched."""
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.index import build_index
+    from qa.corpus import CorpusError
+    from qa.embeddings import EmbedderError
+    from qa.index import IndexMissingError, build_index
 
-    report = build_index(Settings(), show_progress=not args.quiet)
-    print(("index unchanged: " if report.embedded == 0 and not (report.added or report.removed or report.updated)
-           else "index built: ") + report.summary())
+    settings = Settings()
+    try:
+        report = build_index(settings, show_progress=not args.quiet, force=args.force)
+    except (CorpusError, EmbedderError, IndexMissingError):
+        raise
+    except OSError as err:
+        raise IndexWriteError(
+            f"cannot write the index in {settings.index_dir} ({_os_reason(err)}); the previous index is unchanged"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - e.g. Chroma failing to write its database
+        text = " ".join(str(err).split())[:200]
+        raise IndexWriteError(
+            f"building the index in {settings.index_dir} failed ({type(err).__name__}: {text}); "
+            "the previous index is unchanged"
+        ) from None
+    print(("index built: " if report.published else "index unchanged: ") + report.summary())
     return 0
+
+
+def _os_reason(err: OSError) -> str:
+    reason = err.strerror or str(err) or type(err).__name__
+    return f"{reason}: {err.filename}" if err.filename else reason
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     import qa
+    from qa.config import Settings
+    from qa.query import clean_question
 
-    answer = qa.ask(" ".join(args.question))
+    question = " ".join(args.question)
+    clean_question(question, Settings().max_question_chars)  # bad input fails fast, before the index loads
+    answer = qa.ask(question)
     if args.json:
         print(answer.to_json())
         return 0
@@ -66,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("index", help="build or refresh the persisted index")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--force", action="store_true", help="rebuild everything, reusing no stored vectors")
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("ask", help="answer one question")
@@ -105,10 +134,20 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except QuestionError as err:
         return _fail(str(err), EXIT_BAD_INPUT)
-    except (CorpusError, IndexMissingError, EmbedderError) as err:
+    except (CorpusError, IndexMissingError, EmbedderError, IndexWriteError) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qa ask … | head`
+        sys.stderr.close()
+        return 0
+    except OSError as err:
+        return _fail(f"{_os_reason(err)}")
+    except Exception as err:  # noqa: BLE001 - one line for the user; QA_DEBUG=1 shows the traceback
+        if os.environ.get("QA_DEBUG"):
+            raise
+        text = " ".join(str(err).split())[:300]
+        return _fail(f"unexpected error ({type(err).__name__}: {text}); run with QA_DEBUG=1 for the traceback")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ class Settings:
     chroma_url: str = field(default_factory=lambda: os.environ.get("QA_CHROMA_URL", ""))
     llm: str = field(default_factory=lambda: os.environ.get("QA_LLM", ""))
     top_k: int = field(default_factory=lambda: int(os.environ.get("QA_TOP_K", "5")))
+    # seconds a replaced index version is kept for processes still reading it (the one just replaced stays anyway)
+    prune_grace: float = field(default_factory=lambda: float(os.environ.get("QA_PRUNE_GRACE", "60")))
     retrieval: str = "hybrid"  # "hybrid" | "dense" | "lexical"
     max_question_chars: int = 2000
 
