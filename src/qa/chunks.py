@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from qa.corpus import Block
-from qa.text import clauses, plain, sentences
+from qa.text import clauses, plain, sentences, tokens
 
 SECTION_SEPARATOR = " > "
 MAX_CHUNK_CHARS = {"ja": 450, "en": 1200}  # well inside multilingual-e5's 512 tokens
@@ -37,9 +38,11 @@ class Chunk:
         """What the embedder reads: heading path, then the passage without markup."""
         return f"{self.section}: {plain(self.text)}"
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        return hashlib.sha256(f"{self.section}\n{self.text}".encode()).hexdigest()[:16]
+        """Changes with the text, and with how it is cut into answer units and lexical tokens."""
+        recipe = "\n".join((self.section, self.text, *self.units, " ".join(tokens(self.section + " " + self.text))))
+        return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
     def metadata(self) -> dict[str, str | int | bool]:
         return {
