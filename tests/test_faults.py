@@ -5,7 +5,6 @@ rebuild) or in answers that go on as before; never a traceback."""
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import subprocess

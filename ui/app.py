@@ -14,7 +14,6 @@ import gradio as gr
 
 from qa.answer import Answer
 from qa.chain import QAChain, build_chain
-from qa.config import Settings
 from qa.embeddings import EmbedderError
 from qa.index import IndexMissingError, redact_url
 from qa.query import QuestionError
