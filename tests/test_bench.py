@@ -68,3 +68,15 @@ def test_peer_found_matches_quote_and_english_overlap():
     assert not bench.peer_found(["最大20億ドル"], passages["ja"], "ja")
     assert bench.peer_found(["intro text. Up to $1 billion for building"], passages["en"], "en")
     assert not bench.peer_found(["Up to $1"], passages["en"], "en")
+
+
+def test_gold_passages_take_the_english_twin_block():
+    from qa.config import Settings
+    from qa.corpus import read_corpus
+
+    docs = read_corpus(Settings().corpus_dir)
+    block = docs[("factsheet", "ja")][3]
+    quote = block.text[5:25]
+    passages = bench.gold_passages(docs, [{"doc": "factsheet", "quote": quote}])
+    assert passages["ja"] == [quote]
+    assert passages["en"] == [" ".join(docs[("factsheet", "en")][3].text.split())]
