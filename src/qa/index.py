@@ -1,4 +1,4 @@
-"""The persisted bilingual index: Chroma (dense) and BM25 (lexical), swapped atomically.
+"""The persisted bilingual index: Chroma and exact vectors (dense), BM25 (lexical), swapped atomically.
 
 Layout of ``index/``::
 
@@ -11,11 +11,11 @@ Layout of ``index/``::
         vectors.npy      the chunk embeddings, in chunk order (reuse, and search from memory)
         units.npy        embeddings of the answer units (for answer composition)
         lexical-ja/ …    BM25 per language (bm25s)
-        chroma/          the Chroma collection (unless QA_CHROMA_URL names a server)
+        chroma/          the Chroma collections, one per language (unless QA_CHROMA_URL names a server)
 
 A build writes a new version beside the live one and then replaces ``CURRENT``
 in one rename, so readers never see a half-written index. With a Chroma server
-the version's collection is ``qa-<version>`` on the server and the rest stays in
+the version's collections are ``qa-<version>-<lang>`` on the server and the rest stays in
 the version directory.
 
 Old versions go only when no reader can still be using them: a build keeps the
@@ -48,7 +48,7 @@ from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
 from qa.text import normalize, tokens
 
-FORMAT_VERSION = 5  # bump when chunking, units or lexical tokens change
+FORMAT_VERSION = 6  # bump when chunking, units, lexical tokens or the store layout change
 COLLECTION_PREFIX = "qa-"
 _BATCH = 16
 
@@ -124,8 +124,13 @@ def chroma_client(settings: Settings, version_dir: Path):
     return chromadb.PersistentClient(path=str(version_dir / "chroma"), settings=chroma_settings)
 
 
-def collection_name(version: str) -> str:
-    return f"{COLLECTION_PREFIX}{version}"
+def collection_name(version: str, lang: str) -> str:
+    """One collection per version and language: a search never needs a metadata filter."""
+    return f"{COLLECTION_PREFIX}{version}-{lang}"
+
+
+def _collection_version(name: str) -> str:
+    return name.removeprefix(COLLECTION_PREFIX).rsplit("-", 1)[0]
 
 
 # ---------------------------------------------------------------- versions
@@ -139,6 +144,18 @@ def current_version(index_dir: Path) -> Path | None:
         return None
     path = index_dir / name
     return path if name and "/" not in name and (path / "manifest.json").is_file() else None
+
+
+def build_needed(index_dir: Path) -> str:
+    """Why the index must be built before it can be read ("" when it need not)."""
+    live = current_version(index_dir)
+    if live is None:
+        return f"No index in {index_dir}"
+    try:
+        found = read_manifest(live).get("format")
+    except Exception:  # noqa: BLE001 - a damaged version is reported when it is opened
+        return ""
+    return "" if found == FORMAT_VERSION else f"The index {live} is in format {found}, not {FORMAT_VERSION}"
 
 
 def read_manifest(version_dir: Path) -> dict:
@@ -205,6 +222,11 @@ def _delete_collection(settings: Settings, name: str) -> None:
         pass
 
 
+def _delete_collections(settings: Settings, version: str) -> None:
+    for lang in LANGUAGES:
+        _delete_collection(settings, collection_name(version, lang))
+
+
 def _prune(settings: Settings, keep: set[str], grace: float | None = None, doomed: set[str] = frozenset()) -> list[str]:
     """Remove versions other than ``keep`` that were replaced more than ``grace`` seconds ago, the
     ``doomed`` ones (damaged) at once, unfinished builds, and (on a Chroma server) this index's
@@ -226,14 +248,14 @@ def _prune(settings: Settings, keep: set[str], grace: float | None = None, doome
         if not unfinished and path.name not in doomed and now - retired < grace:
             continue
         if settings.chroma_url:
-            _delete_collection(settings, collection_name(path.name.removesuffix(".tmp")))
+            _delete_collections(settings, path.name.removesuffix(".tmp"))
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)
     if settings.chroma_url:
         try:
             ours = index_id(settings.index_dir)
             for collection in chroma_client(settings, Path(".")).list_collections():
-                version = collection.name.removeprefix(COLLECTION_PREFIX)
+                version = _collection_version(collection.name)
                 if (collection.metadata or {}).get("index_id") == ours and version not in keep \
                         and not (settings.index_dir / version).is_dir():
                     _delete_collection(settings, collection.name)
@@ -268,10 +290,9 @@ def check_version(settings: Settings, version_dir: Path) -> dict:
     units = np.load(version_dir / "units.npy", allow_pickle=False)
     if records and units.shape[0] != records[-1]["unit_rows"][1]:
         raise ValueError(f"units.npy holds {units.shape[0]} rows, chunks.json expects {records[-1]['unit_rows'][1]}")
-    if (version_dir / "vectors.npy").exists():
-        vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
-        if vectors.shape[0] != len(records):
-            raise ValueError(f"vectors.npy holds {vectors.shape[0]} rows for {len(records)} chunks")
+    vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
+    if vectors.shape[0] != len(records):
+        raise ValueError(f"vectors.npy holds {vectors.shape[0]} rows for {len(records)} chunks")
     for lang in {r["lang"] for r in records}:
         folder = version_dir / f"lexical-{lang}"
         json.loads((folder / "rows.json").read_text(encoding="utf-8"))
@@ -279,9 +300,12 @@ def check_version(settings: Settings, version_dir: Path) -> dict:
         if not (folder / "params.index.json").is_file():
             raise FileNotFoundError(f"{folder / 'params.index.json'} is missing")
     if settings.chroma_url:
-        count = chroma_client(settings, version_dir).get_collection(collection_name(version_dir.name)).count()
-        if count != len(records):
-            raise ValueError(f"collection {collection_name(version_dir.name)} holds {count} chunks, not {len(records)}")
+        client = chroma_client(settings, version_dir)
+        for lang in {r["lang"] for r in records}:
+            name = collection_name(version_dir.name, lang)
+            count, expected = client.get_collection(name).count(), sum(r["lang"] == lang for r in records)
+            if count != expected:
+                raise ValueError(f"collection {name} holds {count} chunks, not {expected}")
     else:
         with open(version_dir / "chroma" / "chroma.sqlite3", "rb") as f:
             if f.read(16) != b"SQLite format 3\x00":
@@ -292,11 +316,8 @@ def check_version(settings: Settings, version_dir: Path) -> dict:
 # ---------------------------------------------------------------- building
 
 
-def _previous_vectors(settings: Settings, version_dir: Path | None, embedder_name: str) -> dict[str, np.ndarray]:
-    """Embeddings of the live version by the text embedded, for reuse (same embedder only).
-
-    Chunk vectors come from ``vectors.npy``; only a version without it is asked through Chroma.
-    """
+def _previous_vectors(version_dir: Path | None, embedder_name: str) -> dict[str, np.ndarray]:
+    """Embeddings of the live version by the text embedded, for reuse (same embedder only)."""
     if version_dir is None:
         return {}
     try:
@@ -304,14 +325,8 @@ def _previous_vectors(settings: Settings, version_dir: Path | None, embedder_nam
             return {}
         records = json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))
         unit_vectors = np.load(version_dir / "units.npy", allow_pickle=False)
-        if (version_dir / "vectors.npy").exists():
-            chunk_vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
-            by_id = {r["chunk_id"]: chunk_vectors[i] for i, r in enumerate(records)}
-        else:
-            got = chroma_client(settings, version_dir).get_collection(collection_name(version_dir.name)).get(
-                include=["embeddings"]
-            )
-            by_id = dict(zip(got["ids"], got["embeddings"]))
+        chunk_vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
+        by_id = {r["chunk_id"]: chunk_vectors[i] for i, r in enumerate(records)}
     except Exception:  # noqa: BLE001 - an unreadable old version just means no reuse
         return {}
     cache: dict[str, np.ndarray] = {}
@@ -393,9 +408,9 @@ def _build_locked(settings: Settings, chunks: list[Chunk], embedder, show_progre
         return report
     report.repaired = repaired
 
-    cache = {} if force else _previous_vectors(settings, live, embedder.name)
+    cache = {} if force else _previous_vectors(live, embedder.name)
     todo = list(dict.fromkeys(t for c in chunks for t in (c.embed_text, *c.units) if t not in cache))
-    with tqdm(total=len(todo), desc="embedding", unit="text", disable=not show_progress) as bar:
+    with tqdm(total=len(todo), desc="embedding", unit="text", disable=not show_progress or not todo) as bar:
         cache.update(zip(todo, _embed(embedder, todo, bar)))
     report.embedded = len(todo)
 
@@ -409,7 +424,7 @@ def _build_locked(settings: Settings, chunks: list[Chunk], embedder, show_progre
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if settings.chroma_url:
-            _delete_collection(settings, collection_name(version))
+            _delete_collections(settings, version)
         raise
     keep, doomed = {version}, set()
     if live is not None and damaged:
@@ -469,20 +484,24 @@ def _write_version(
     if settings.chroma_url:
         metadata["index_id"] = index_id(settings.index_dir)
     client = chroma_client(settings, path)
-    collection = client.create_collection(
-        collection_name(version),
-        configuration={"hnsw": {"space": "cosine"}},
-        metadata=metadata,
-        embedding_function=None,
-    )
-    for start in range(0, len(chunks), 1000):
-        batch = chunks[start : start + 1000]
-        collection.add(
-            ids=[c.chunk_id for c in batch],
-            embeddings=chunk_vectors[start : start + 1000],
-            documents=[c.text for c in batch],
-            metadatas=[c.metadata() for c in batch],
+    for lang in LANGUAGES:
+        rows = [i for i, c in enumerate(chunks) if c.lang == lang]
+        if not rows:
+            continue
+        collection = client.create_collection(
+            collection_name(version, lang),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={**metadata, "lang": lang},
+            embedding_function=None,
         )
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
+            collection.add(
+                ids=[chunks[i].chunk_id for i in batch],
+                embeddings=chunk_vectors[batch],
+                documents=[chunks[i].text for i in batch],
+                metadatas=[chunks[i].metadata() for i in batch],
+            )
     manifest = {
         "format": FORMAT_VERSION, "version": version, "embedder": embedder, "dim": dim,
         "store": store_kind(settings),
@@ -513,6 +532,9 @@ class IndexStore:
         self.path = version_dir
         self.version = version_dir.name
         self.manifest = read_manifest(version_dir)
+        if self.manifest.get("format") != FORMAT_VERSION:
+            raise IndexMissingError(f"{version_dir}: index format {self.manifest.get('format')}, this qa reads "
+                                    f"{FORMAT_VERSION}; rebuild it with `qa index`")
         if self.manifest.get("embedder") != settings.embedder:
             raise EmbedderError(
                 f"{version_dir}: built with embedder {self.manifest.get('embedder')!r}, but the configured "
@@ -542,38 +564,46 @@ class IndexStore:
                 stats = json.loads((folder / "df.json").read_text(encoding="utf-8"))
                 self.idf[lang] = {t: math.log(1 + stats["n"] / df) for t, df in stats["df"].items()}
                 self.max_idf[lang] = math.log(1 + stats["n"])
-        collection = chroma_client(settings, version_dir).get_collection(collection_name(self.version))
-        if (collection.metadata or {}).get("embedder") != settings.embedder:
-            raise EmbedderError(f"collection {collection.name} was not built with {settings.embedder!r}")
-        self.collection = collection
-        if (version_dir / "vectors.npy").exists():
-            vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
-        else:  # a version from before vectors.npy
-            got = collection.get(ids=[c.chunk_id for c in self.chunks], include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"]))
-            vectors = np.asarray([by_id[c.chunk_id] for c in self.chunks], dtype=np.float32)
+        vectors = np.load(version_dir / "vectors.npy", allow_pickle=False)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self._vectors = vectors / np.where(norms == 0, 1.0, norms)
-        self._langs = np.asarray([c.lang for c in self.chunks])
-        if self.chunks:  # load the vector index now: damage shows here, not in the middle of an answer
-            self.collection.query(query_embeddings=[self._vectors[0]], n_results=1, include=["distances"])
+        vectors = vectors / np.where(norms == 0, 1.0, norms)
+        langs = np.asarray([c.lang for c in self.chunks])
+        self._rows = {lang: np.flatnonzero(langs == lang) for lang in LANGUAGES}
+        self._lang_vectors = {lang: np.ascontiguousarray(vectors[rows]) for lang, rows in self._rows.items()}
+        self._lang_sizes = {lang: len(rows) for lang, rows in self._rows.items() if len(rows)}
+        self.collections = {}  # Chroma is opened only for languages too large to search exactly
+        large = [lang for lang, size in self._lang_sizes.items() if size > settings.exact_search_max]
+        if large:
+            client = chroma_client(settings, version_dir)
+            for lang in large:
+                collection = client.get_collection(collection_name(self.version, lang))
+                if (collection.metadata or {}).get("embedder") != settings.embedder:
+                    raise EmbedderError(f"collection {collection.name} was not built with {settings.embedder!r}")
+                # load the vector index now: damage shows here, not in the middle of an answer
+                collection.query(query_embeddings=[self._lang_vectors[lang][0]], n_results=1, include=["distances"])
+                self.collections[lang] = collection
         self.from_memory = False  # set once Chroma has failed and dense search runs on the vectors above
         self._token_sets: dict[int, frozenset[str]] = {}
         self._texts: dict[int, str] = {}
 
-    def dense(self, query_vector: np.ndarray, k: int, lang: str | None = None) -> list[tuple[int, float]]:
-        """Chunk indices and cosine similarities of the ``k`` nearest chunks.
+    def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
+        """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
 
-        Asks Chroma; if Chroma fails (its files removed, the server gone), answers exactly from the
-        chunk vectors in memory, so a serving process outlives the loss of its index.
+        A language of up to ``Settings.exact_search_max`` chunks is searched exactly in memory: a scan
+        of its vectors takes well under a millisecond there, and needs neither chromadb's import nor
+        its HNSW index loaded. Larger ones ask Chroma; if Chroma fails (its files removed, the server
+        gone), the search falls back to the chunk vectors in memory, so a serving process outlives
+        the loss of its index.
         """
+        if lang not in self.collections:
+            return self._dense_in_memory(query_vector, k, lang)
         if not self.from_memory:
             if self.settings.chroma_url or self.path.is_dir():
                 try:
-                    got = self.collection.query(
+                    collection = self.collections[lang]
+                    got = collection.query(
                         query_embeddings=[np.asarray(query_vector, dtype=np.float32)],
-                        n_results=min(k, len(self.chunks)),
-                        where={"lang": lang} if lang else None,
+                        n_results=min(k, self._lang_sizes[lang]),
                         include=["distances"],
                     )
                     return [(self.by_id[cid], 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
@@ -586,14 +616,16 @@ class IndexStore:
             self.from_memory = True
         return self._dense_in_memory(query_vector, k, lang)
 
-    def _dense_in_memory(self, query_vector: np.ndarray, k: int, lang: str | None) -> list[tuple[int, float]]:
+    def _dense_in_memory(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         query = query / (np.linalg.norm(query) or 1.0)
-        rows = np.flatnonzero(self._langs == lang) if lang else np.arange(len(self.chunks))
-        if not len(rows):
+        rows = self._rows.get(lang)
+        if rows is None or not len(rows):
             return []
-        scores = self._vectors[rows] @ query
-        order = np.argsort(-scores, kind="stable")[:k]
+        scores = self._lang_vectors[lang] @ query
+        k = min(k, len(rows))
+        top = np.argpartition(-scores, k - 1)[:k]
+        order = top[np.argsort(-scores[top], kind="stable")]
         return [(int(rows[i]), float(scores[i])) for i in order]
 
     def lexical_search(self, query_tokens: list[str], k: int, lang: str) -> list[tuple[int, float]]:
