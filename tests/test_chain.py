@@ -96,6 +96,22 @@ def test_blog_only_claims_are_marked_as_the_articles_view(chain):
         assert not blog_sentences or "解説記事によると" in answer.answer
 
 
+def test_a_passage_announcing_a_list_brings_its_items_into_a_broad_answer(chain):
+    from qa.compose import list_items
+
+    store = chain.index.get()
+    lead = next(i for i, c in enumerate(store.chunks)
+                if c.doc == "factsheet" and c.lang == "en" and "the following investments" in c.text)
+    items = [store.chunks[i] for i in list_items(lead, store)]
+    subsections = [c.section for c in items]
+    assert len(items) >= 3 and len(set(subsections)) == len(subsections)  # the first item of each subsection
+    assert all(c.section.startswith(store.chunks[lead].section + " > ") for c in items)
+
+    answer = chain.invoke({"question": "How does this agreement affect Japanese companies?", "exclude_faq": True})
+    cited = {c.chunk_id for c in answer.citations}
+    assert store.chunks[lead].chunk_id in cited and {c.chunk_id for c in items} <= cited
+
+
 def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     assert isinstance(chain.retriever, BaseRetriever)
     docs = chain.retriever.invoke("Fujikura fiber optic cables")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.answerability import AnswerabilityModel, features, unknown_share
+from qa.chunks import SECTION_SEPARATOR
 from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
@@ -28,6 +29,8 @@ EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
 OVERVIEW_SENTENCES = 4
 OVERVIEW_RATIO = 0.85
+LIST_ITEMS = 6  # a passage that announces a list is followed by the first item of up to this many subsections
+_LIST_LEAD = re.compile(r"\bthe following\b|以下の")
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
 _DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.I)
@@ -198,5 +201,22 @@ def overview(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStor
     if not ranked:
         return None
     chosen = [c for c in ranked if c.score >= OVERVIEW_RATIO * ranked[0].score][:OVERVIEW_SENTENCES]
-    chosen.sort(key=lambda c: store.chunks[c.chunk].position)
-    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=ranked[0].score)
+    sentences = [(store.chunks[c.chunk].position, Sentence(c.text, (c.chunk,), c.doc)) for c in chosen]
+    for candidate in chosen:
+        if _LIST_LEAD.search(candidate.text):
+            sentences += [(store.chunks[i].position, Sentence(store.chunks[i].units[0], (i,), candidate.doc))
+                          for i in list_items(candidate.chunk, store) if i not in {c.chunk for c in chosen}]
+    sentences.sort(key=lambda ps: ps[0])
+    return Draft(sentences=[sentence for _, sentence in sentences], confidence=ranked[0].score)
+
+
+def list_items(lead: int, store: IndexStore) -> list[int]:
+    """The chunks a passage announces ("the following investments:"): the first of each subsection
+    nested under its section, up to ``LIST_ITEMS``."""
+    chunk = store.chunks[lead]
+    items: dict[str, int] = {}
+    for index, other in enumerate(store.chunks):
+        if (other.doc, other.lang) == (chunk.doc, chunk.lang) and other.position > chunk.position \
+                and other.section.startswith(chunk.section + SECTION_SEPARATOR) and other.units:
+            items.setdefault(other.section, index)
+    return sorted(items.values(), key=lambda i: store.chunks[i].position)[:LIST_ITEMS]
