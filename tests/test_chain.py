@@ -112,6 +112,20 @@ def test_a_passage_announcing_a_list_brings_its_items_into_a_broad_answer(chain)
     assert store.chunks[lead].chunk_id in cited and {c.chunk_id for c in items} <= cited
 
 
+def test_a_region_does_not_answer_which_state_or_city(chain):
+    from qa.compose import has_type
+    from qa.query import analyse
+
+    assert analyse("Which city will get the copper refinery?").answer_type == "named place"
+    assert analyse("どの州に建設されますか？").answer_type == "named place"
+    assert analyse("Where will it be built?").answer_type == "place"
+    assert has_type("an investment in Louisiana", "named place")
+    assert not has_type("facilities in the western United States", "named place")
+    assert has_type("facilities in the western United States", "place")
+    assert chain.invoke("Which city will get the copper refinery?").abstained
+    assert "Louisiana" in chain.invoke("Which state will host the shale investment by JERA?").answer
+
+
 def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     assert isinstance(chain.retriever, BaseRetriever)
     docs = chain.retriever.invoke("Fujikura fiber optic cables")

@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import places, tokens
+from qa.text import REGION, places, tokens
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -89,6 +89,8 @@ def has_type(text: str, kind: str, after_year: int = 0) -> bool:
             _DATE_WORDS.search(text))
     if kind == "place":
         return bool(places(text))
+    if kind == "named place":
+        return any(not REGION.fullmatch(p) for p in places(text))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True

@@ -21,7 +21,7 @@ EN_FRAME_WORDS = frozenset(stem(w) for w in
     "try achieve aim intend plan goal expect happen mean involve include cover main key point kind type specific "
     "exactly detail role purpose describe explain according document fact sheet say state mention announce list "
     "blog article author paragraph section opening text "
-    "give get make like regard concern apart besides else actually really".split()
+    "give get make like regard concern apart besides else actually really together meant supposed".split()
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
 TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(
@@ -55,6 +55,11 @@ _TYPES = {
     "date": (
         re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
         re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
+    ),
+    "named place": (  # a region ("the southern United States") does not answer these
+        re.compile(r"\b(which|what) ([\w.]+ )?(state|city|port|county|parish|town)\b|"
+                   r"\bin what (state|city|county)\b", re.I),
+        re.compile(r"(どの|どこの)(州|都市|港|市|町)|何州"),
     ),
     "place": (
         re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|"

@@ -78,7 +78,7 @@ def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
 
 
 GENERIC_PLACES = frozenset("日本 米国 米 日 アメリカ 合衆国 日米 米国内 両国 東京".split())
-_REGION = re.compile(r"米国(?:東|西|南|北|中西)部|(?:eastern|western|southern|northern|midwestern) United States", re.I)
+REGION = re.compile(r"米国(?:東|西|南|北|中西)部|(?:eastern|western|southern|northern|midwestern) United States", re.I)
 _EN_PLACE = re.compile(r"\b(?:in|at|near|from) (?:the )?((?:[A-Z][a-z]+ ?){1,3})")
 _EN_GENERIC_PLACES = frozenset({"Japan", "United States", "Tokyo", "America", "United States and Japan", "U"})
 
@@ -91,7 +91,7 @@ def places(text: str) -> frozenset[str]:
         tokenizer, mode = _sudachi()
         found |= {m.surface() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[2] == "地名"}
     found |= {m.group(1).strip() for m in _EN_PLACE.finditer(text)}
-    found |= set(_REGION.findall(text))
+    found |= set(REGION.findall(text))
     return frozenset(p for p in found if p not in GENERIC_PLACES and p.strip() not in _EN_GENERIC_PLACES)
 
 
