@@ -126,6 +126,19 @@ def test_a_region_does_not_answer_which_state_or_city(chain):
     assert "Louisiana" in chain.invoke("Which state will host the shale investment by JERA?").answer
 
 
+def test_japanese_names_spelt_in_latin_letters_find_their_passage(chain):
+    from qa.text import readings, romaji_query_tokens, tokens
+
+    assert {"~zeikan", "~kyotei", "~seisakusho"} <= set(readings("税関相互支援協定と村田製作所"))
+    assert romaji_query_tokens("Tōhoku Denryoku, Touhoku, Takaichi-shushō") == [
+        "~tohoku", "~denryoku", "~tohoku", "~takaichi", "~shusho", "~takaichishusho"]
+    store = chain.index.get()
+    question = "What is the Nichibei gijutsu han'ei kyōtei?"
+    found = store.lexical_search(tokens(question) + romaji_query_tokens(question), 3, "ja")
+    assert "日米技術繁栄協定" in store.chunks[found[0][0]].text
+    assert not store.lexical_search(tokens(question), 3, "ja")  # the readings alone found it
+
+
 def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     assert isinstance(chain.retriever, BaseRetriever)
     docs = chain.retriever.invoke("Fujikura fiber optic cables")

@@ -22,6 +22,7 @@ import numpy as np
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
+from qa.text import romaji_key
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok")
@@ -30,8 +31,9 @@ PREFIX = 5
 
 
 def term_in(term: str, found: frozenset[str], text: str) -> bool:
-    """A question term appears in a passage: as a token, by its kanji (投じる ~ 投入), or by an English prefix."""
-    if term in found:
+    """A question term appears in a passage: as a token, by its romanised reading (zeikan ~ 税関), by its
+    kanji (投じる ~ 投入), or by an English prefix."""
+    if term in found or (term.isascii() and romaji_key(term) in found):
         return True
     kanji = _KANJI.findall(term)
     if kanji:
@@ -58,7 +60,7 @@ def unknown_share(query: Query, store: IndexStore) -> float:
     if not terms:
         return 0.0
     total = sum(store.idf_of(t, query.lang) for t in terms)
-    unknown = [t for t in terms if all(t not in idf for idf in store.idf.values())]
+    unknown = [t for t in terms if all(t not in idf and romaji_key(t) not in idf for idf in store.idf.values())]
     return sum(store.idf_of(t, query.lang) for t in unknown) / total
 
 

@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import REGION, places, tokens
+from qa.text import REGION, places, romaji_key, tokens
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -134,9 +134,11 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
         chunk = store.chunks[index]
         section_tokens = set(tokens(chunk.section))
         twin = store.twin(index)
-        # Names written in the other language's script ("What will 東芝 supply?") are checked on the twin.
-        twin_terms = {t for t in weights if _foreign(t, query.lang) and t not in store.idf.get(query.lang, {})}
-        twin_terms &= store.token_set(twin) if twin is not None else set()
+        # Names written in the other language's script ("What will 東芝 supply?"), or Japanese ones
+        # romanised in an English question ("zeikan"), are checked on the twin.
+        twin_tokens = store.token_set(twin) if twin is not None else frozenset()
+        twin_terms = {t for t in weights if t not in store.idf.get(query.lang, {}) and (
+            (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
         for unit, similarity in zip(units, dense):

@@ -7,10 +7,10 @@ Layout of ``index/``::
     LOCK                 held while a build runs, so builds never overlap
     v-<stamp>/           one complete version
         manifest.json    embedder, dimension, chunk hashes, counts, store ("embedded" or "server")
-        chunks.json      every chunk with its metadata and answer units
+        chunks.json      every chunk with its metadata, answer units and (Japanese) romanised readings
         vectors.npy      the chunk embeddings, in chunk order (reuse, and search from memory)
         units.npy        embeddings of the answer units (for answer composition)
-        lexical-ja/ …    BM25 per language (bm25s)
+        lexical-ja/ …    BM25 per language (bm25s); Japanese also by romanised readings
         chroma/          the Chroma collections, one per language (unless QA_CHROMA_URL names a server)
 
 A build writes a new version beside the live one and then replaces ``CURRENT``
@@ -46,9 +46,9 @@ from qa.chunks import Chunk, make_chunks
 from qa.config import Settings
 from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
-from qa.text import normalize, tokens
+from qa.text import normalize, readings, tokens
 
-FORMAT_VERSION = 6  # bump when chunking, units, lexical tokens or the store layout change
+FORMAT_VERSION = 7  # bump when chunking, units, lexical tokens or the store layout change
 COLLECTION_PREFIX = "qa-"
 _BATCH = 16
 
@@ -332,7 +332,7 @@ def _previous_vectors(version_dir: Path | None, embedder_name: str) -> dict[str,
     cache: dict[str, np.ndarray] = {}
     try:
         for record in records:
-            chunk = Chunk(**{k: v for k, v in record.items() if k not in ("hash", "unit_rows")})
+            chunk = Chunk(**{k: v for k, v in record.items() if k not in ("hash", "unit_rows", "readings")})
             if chunk.chunk_id in by_id:
                 cache[chunk.embed_text] = np.asarray(by_id[chunk.chunk_id], dtype=np.float32)
             start, _stop = record["unit_rows"]
@@ -460,7 +460,8 @@ def _write_version(
     for chunk in chunks:
         units = np.asarray([vectors[u] for u in chunk.units], dtype=np.float32).reshape(-1, dim)
         unit_rows.append(units)
-        records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)]})
+        records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)],
+                        "readings": readings(chunk.section + " " + chunk.text) if chunk.lang == "ja" else []})
         offset += len(units)
     np.save(path / "units.npy", np.vstack(unit_rows))
     chunk_vectors = np.asarray([vectors[c.embed_text] for c in chunks], dtype=np.float32)
@@ -471,7 +472,8 @@ def _write_version(
         rows = [i for i, c in enumerate(chunks) if c.lang == lang]
         if not rows:
             continue
-        corpus_tokens = [tokens(chunks[i].section + " " + chunks[i].text) or [""] for i in rows]
+        corpus_tokens = [tokens(chunks[i].section + " " + chunks[i].text) + records[i]["readings"] or [""]
+                         for i in rows]
         bm25 = bm25s.BM25()
         bm25.index(corpus_tokens, show_progress=False)
         folder = path / f"lexical-{lang}"
@@ -544,6 +546,7 @@ class IndexStore:
         check_version(settings, version_dir)
         records = json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))
         self.unit_rows = [tuple(r.pop("unit_rows")) for r in records]
+        self.readings = [tuple(r.pop("readings")) for r in records]
         for r in records:
             r.pop("hash")
             r["units"] = tuple(r["units"])
@@ -652,7 +655,8 @@ class IndexStore:
         cached = self._token_sets.get(chunk_index)
         if cached is None:
             chunk = self.chunks[chunk_index]
-            cached = self._token_sets[chunk_index] = frozenset(tokens(chunk.section + " " + chunk.text))
+            cached = self._token_sets[chunk_index] = frozenset(tokens(chunk.section + " " + chunk.text)) \
+                | frozenset(self.readings[chunk_index])
         return cached
 
     def search_text(self, chunk_index: int) -> str:

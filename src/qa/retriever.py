@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from qa.corpus import LANGUAGES
 from qa.index import IndexStore, LiveIndex
-from qa.text import detect_language, tokens
+from qa.text import detect_language, romaji_query_tokens, tokens
 
 RRF_K = 60
 
@@ -80,7 +80,9 @@ class HybridRetriever(BaseRetriever):
         if self.mode in ("hybrid", "lexical"):
             query_tokens = tokens(text) if query_tokens is None else query_tokens
             for lang in langs:
-                lists[f"lexical-{lang}"] = store.lexical_search(query_tokens, depth, lang)
+                # Japanese passages are also indexed by their romanised readings ("zeikan", "Tōhoku")
+                extra = romaji_query_tokens(text) if lang == "ja" else []
+                lists[f"lexical-{lang}"] = store.lexical_search(query_tokens + extra, depth, lang)
             clock = _lap(timings, "lexical", clock)
         hits: dict[str, Hit] = {}
         for name, found in lists.items():

@@ -131,6 +131,49 @@ def _latin_words(normalized: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(latin) if w not in EN_STOPWORDS]
 
 
+READING_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
+
+
+def romaji_key(word: str) -> str:
+    """One spelling of a romanised Japanese word: marks and long vowels folded (Tōhoku, Touhoku → ~tohoku)."""
+    letters = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if c.isascii() and c.isalpha())
+    return "~" + re.sub(r"([aiueo])\1|(o)u", r"\1\2", letters)
+
+
+@lru_cache(maxsize=1)
+def _romaniser():
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+def readings(text: str) -> list[str]:
+    """Romanised readings of the Japanese words in ``text``, each word and each pair of neighbours
+    (村田製作所 → ~murata, ~seisaku, ~sho, ~murataseisaku, ~seisakusho), for questions that spell
+    Japanese names in Latin letters. Index time only: the romaniser takes a second to load."""
+    tokenizer, mode = _sudachi()
+    out: list[str] = []
+    for run in _CJK_RUN.findall(normalize(text)):
+        words = [
+            romaji_key("".join(part["hepburn"] for part in _romaniser().convert(m.reading_form())))
+            for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[0] not in READING_SKIP_POS
+        ]
+        words = [w for w in words if len(w) > 2]
+        out += words + [a + b[1:] for a, b in zip(words, words[1:])]
+    return out
+
+
+def romaji_query_tokens(text: str) -> list[str]:
+    """The Latin words of a question in the form ``readings`` gives Japanese words."""
+    out = []
+    for word in _WORD.findall(normalize(text)):
+        parts = word.split("-")
+        out += [romaji_key(p) for p in parts if len(p) > 2 and p not in EN_STOPWORDS]
+        if len(parts) > 1:
+            out.append(romaji_key(word))
+    return out
+
+
 def key_terms(text: str) -> list[str]:
     """The terms that name what a question is about: nouns for Japanese, content words for English, amounts."""
     text = normalize(text)
