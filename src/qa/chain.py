@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -47,8 +48,11 @@ def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
     ]
 
 
+_LEADING_CONJUNCTION = re.compile(r"^(および|ならびに|及び|並びに)")  # a list item cut from its sentence
+
+
 def _sentence(text: str, lang: str, marker: str, from_blog: bool) -> str:
-    text = text.strip().rstrip("。.．;；、,")
+    text = _LEADING_CONJUNCTION.sub("", text.strip().rstrip("。.．;；、,"))
     if from_blog:
         first = text.split(" ", 1)[0]
         text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lang == "en" and first in _LOWERABLE else text)

@@ -190,8 +190,11 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
         for candidate in usable:
             if len(chosen) >= MAX_SENTENCES or candidate.score < EXTRA_RATIO * best.score:
                 break
-            if candidate.block not in {c.block for c in chosen} and candidate.doc == best.doc:
+            if candidate not in chosen and candidate.doc == best.doc:
                 chosen.append(candidate)
+    # the best passage first; several sentences of one passage in their reading order
+    passages = list(dict.fromkeys(c.chunk for c in chosen))
+    chosen.sort(key=lambda c: (passages.index(c.chunk), store.chunks[c.chunk].units.index(c.text)))
     return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=probabilities[best.block])
 
 

@@ -25,7 +25,8 @@ EN_FRAME_WORDS = frozenset(stem(w) for w in
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
 TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(
-    stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend".split()
+    stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend big large size"
+    .split()
 )
 # The question asks for an overview rather than one fact.
 _BROAD = re.compile(
