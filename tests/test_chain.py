@@ -112,7 +112,7 @@ def test_a_passage_announcing_a_list_brings_its_items_into_a_broad_answer(chain)
     assert store.chunks[lead].chunk_id in cited and {c.chunk_id for c in items} <= cited
 
 
-def test_a_region_does_not_answer_which_state_or_city(chain):
+def test_a_region_or_a_relative_day_does_not_answer_which_city_or_what_date(chain):
     from qa.compose import has_type
     from qa.query import analyse
 
@@ -122,6 +122,10 @@ def test_a_region_does_not_answer_which_state_or_city(chain):
     assert has_type("an investment in Louisiana", "named place")
     assert not has_type("facilities in the western United States", "named place")
     assert has_type("facilities in the western United States", "place")
+    assert analyse("On what date did the first missiles arrive?").answer_type == "calendar date"
+    assert has_type("on October 28, 2025", "calendar date") and not has_type("earlier this week", "calendar date")
+    assert has_type("earlier this week", "date")
+    assert chain.invoke("On what date did the first missiles arrive?").abstained
     assert chain.invoke("Which city will get the copper refinery?").abstained
     assert "Louisiana" in chain.invoke("Which state will host the shale investment by JERA?").answer
 

@@ -78,12 +78,14 @@ class Draft:
 def has_type(text: str, kind: str, after_year: int = 0) -> bool:
     """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given)."""
     found = number_tokens(text)
-    if kind == "date" and after_year:
+    if kind in ("date", "calendar date") and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
     if kind == "amount":
         return any(t.startswith("usd:") for t in found)
     if kind == "percent":
         return any(t.startswith("pct:") for t in found)
+    if kind == "calendar date":
+        return any(t.startswith("month:") for t in found)
     if kind == "date":
         return any(t.startswith("month:") or re.fullmatch(r"num:(19|20)\d\d", t) for t in found) or bool(
             _DATE_WORDS.search(text))

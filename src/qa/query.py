@@ -53,6 +53,10 @@ _TYPES = {
         re.compile(r"何隻|何基|何人|何社|何件|何台|何機|何発|何キロ|何トン|何メガ|何ギガ|何年間|何か国|何カ国|いくつ|数は|"
                    r"番号|容量|量は|年間.*量"),
     ),
+    "calendar date": (  # "this week" or "today" does not answer these
+        re.compile(r"\b(exact|specific|what|which) date\b|\bon what day\b", re.I),
+        re.compile(r"何月何日|何日|日付"),
+    ),
     "date": (
         re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
         re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
