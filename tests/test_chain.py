@@ -117,7 +117,10 @@ def test_a_region_or_a_relative_day_does_not_answer_which_city_or_what_date(chai
     from qa.query import analyse
 
     assert analyse("Which city will get the copper refinery?").answer_type == "named place"
-    assert analyse("どの州に建設されますか？").answer_type == "named place"
+    assert analyse("どの州に建設されますか？").answer_type == "us state"
+    assert analyse("In which US state is it?").answer_type == "us state"
+    assert has_type("in Louisiana", "us state") and has_type("ルイジアナ州ヘインズビル", "us state")
+    assert not has_type("GEバーノバおよび日立との協力", "us state")  # 日立 is a Japanese place, and here a company
     assert analyse("Where will it be built?").answer_type == "place"
     assert has_type("an investment in Louisiana", "named place")
     assert not has_type("facilities in the western United States", "named place")

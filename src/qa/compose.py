@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import REGION, places, romaji_key, tokens
+from qa.text import REGION, names_us_state, places, romaji_key, tokens
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -91,6 +91,8 @@ def has_type(text: str, kind: str, after_year: int = 0) -> bool:
             _DATE_WORDS.search(text))
     if kind == "place":
         return bool(places(text))
+    if kind == "us state":
+        return names_us_state(text)
     if kind == "named place":
         return any(not REGION.fullmatch(p) for p in places(text))
     if kind == "count":

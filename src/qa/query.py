@@ -61,10 +61,13 @@ _TYPES = {
         re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
         re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
     ),
+    "us state": (
+        re.compile(r"\b(which|what) ([\w.]+ )?state\b", re.I),
+        re.compile(r"(どの|どこの)州|何州"),
+    ),
     "named place": (  # a region ("the southern United States") does not answer these
-        re.compile(r"\b(which|what) ([\w.]+ )?(state|city|port|county|parish|town)\b|"
-                   r"\bin what (state|city|county)\b", re.I),
-        re.compile(r"(どの|どこの)(州|都市|港|市|町)|何州"),
+        re.compile(r"\b(which|what) ([\w.]+ )?(city|port|county|parish|town)\b", re.I),
+        re.compile(r"(どの|どこの)(都市|港|市|町)"),
     ),
     "place": (
         re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|"

@@ -95,6 +95,21 @@ def places(text: str) -> frozenset[str]:
     return frozenset(p for p in found if p not in GENERIC_PLACES and p.strip() not in _EN_GENERIC_PLACES)
 
 
+@lru_cache(maxsize=1)
+def _us_state_names() -> re.Pattern:
+    import pycountry
+
+    names = sorted((s.name for s in pycountry.subdivisions.get(country_code="US") if s.type == "State"), key=len)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in reversed(names)) + r")\b")
+
+
+def names_us_state(text: str) -> bool:
+    """Whether a text names a US state: in English by name, in Japanese in katakana (ルイジアナ州, アラスカ)."""
+    if _us_state_names().search(text):
+        return True
+    return any(re.fullmatch(r"[\u30a0-\u30ffー]+州?", p) for p in places(text))
+
+
 def _japanese_tokens(run: str) -> tuple[str, ...]:
     return tuple(form for form, _pos in _japanese_morphemes(run))
 
