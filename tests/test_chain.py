@@ -119,6 +119,10 @@ def test_a_region_or_a_relative_day_does_not_answer_which_city_or_what_date(chai
     assert analyse("Which city will get the copper refinery?").answer_type == "named place"
     assert analyse("どの州に建設されますか？").answer_type == "us state"
     assert analyse("In which US state is it?").answer_type == "us state"
+    assert analyse("大規模電力機器の供給では何が含まれる？").answer_type == ""  # 大規模 is no question of size
+    assert analyse("投資の規模は？").answer_type == "amount"
+    assert "よう" not in analyse("AIについてどのように協力するのですか？").focus_tokens
+    assert has_type("Sunday's agreement with Malaysia", "place") and not has_type("Japan and the United States", "place")
     assert has_type("in Louisiana", "us state") and has_type("ルイジアナ州ヘインズビル", "us state")
     assert not has_type("GEバーノバおよび日立との協力", "us state")  # 日立 is a Japanese place, and here a company
     assert analyse("Where will it be built?").answer_type == "place"

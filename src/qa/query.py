@@ -12,7 +12,7 @@ MAX_QUESTION_CHARS = 2000
 
 # Question words carry no content: they never count towards coverage.
 JA_QUESTION_WORDS = frozenset(
-    "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう どんな いくら いくつ 教える 知る 言う ある いる する なる "
+    "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう よう どんな いくら いくつ 教える 知る 言う ある いる する なる "
     "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
     "お 願う 何か 何が 等 ブログ 記事 筆者 ファクトシート 資料 文書 冒頭 説明 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ".split()
 )
@@ -41,7 +41,7 @@ _TYPES = {
     "amount": (
         re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\bdollars?\b|"
                    r"\bbudget\b|\bhow (big|large) (is|was|are)\b(?!.*\b(share|percent))", re.I),
-        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|(どれ|どの)くらい(の)?(投資|投じ|出資|資金)|規模"),
+        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|(どれ|どの)くらい(の)?(投資|投じ|出資|資金)|(?<![大小])規模"),
     ),
     "percent": (
         re.compile(r"\bpercent|\bwhat share\b|\bwhich share\b|\bshare of\b|\brate\b|%", re.I),

@@ -85,22 +85,35 @@ _EN_GENERIC_PLACES = frozenset({"Japan", "United States", "Tokyo", "America", "U
 
 @lru_cache(maxsize=4096)
 def places(text: str) -> frozenset[str]:
-    """Specific place names in a text (Japanese by morphology, English by "in/at/near X")."""
+    """Specific place names in a text (Japanese by morphology; English by "in/at/near X", and the names
+    of countries and US states)."""
     found = set()
     for run in _CJK_RUN.findall(text):
         tokenizer, mode = _sudachi()
         found |= {m.surface() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[2] == "地名"}
     found |= {m.group(1).strip() for m in _EN_PLACE.finditer(text)}
+    found |= set(_country_names().findall(text)) | set(_us_state_names().findall(text))
     found |= set(REGION.findall(text))
     return frozenset(p for p in found if p not in GENERIC_PLACES and p.strip() not in _EN_GENERIC_PLACES)
+
+
+def _name_pattern(names) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + r")\b")
 
 
 @lru_cache(maxsize=1)
 def _us_state_names() -> re.Pattern:
     import pycountry
 
-    names = sorted((s.name for s in pycountry.subdivisions.get(country_code="US") if s.type == "State"), key=len)
-    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in reversed(names)) + r")\b")
+    return _name_pattern(s.name for s in pycountry.subdivisions.get(country_code="US") if s.type == "State")
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> re.Pattern:
+    import pycountry
+
+    return _name_pattern(getattr(c, "common_name", c.name) for c in pycountry.countries
+                         if "," not in getattr(c, "common_name", c.name))
 
 
 def names_us_state(text: str) -> bool:
