@@ -128,6 +128,7 @@ def test_a_region_or_a_relative_day_does_not_answer_which_city_or_what_date(chai
     assert analyse("Where will it be built?").answer_type == "place"
     assert has_type("an investment in Louisiana", "named place")
     assert not has_type("facilities in the western United States", "named place")
+    assert not has_type("dependence on China", "named place") and has_type("dependence on China", "place")
     assert has_type("facilities in the western United States", "place")
     assert analyse("On what date did the first missiles arrive?").answer_type == "calendar date"
     assert has_type("on October 28, 2025", "calendar date") and not has_type("earlier this week", "calendar date")

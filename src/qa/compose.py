@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import REGION, names_us_state, places, romaji_key, tokens
+from qa.text import REGION, is_country, names_us_state, places, romaji_key, tokens
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -94,7 +94,7 @@ def has_type(text: str, kind: str, after_year: int = 0) -> bool:
     if kind == "us state":
         return names_us_state(text)
     if kind == "named place":
-        return any(not REGION.fullmatch(p) for p in places(text))
+        return any(not REGION.fullmatch(p) and not is_country(p) for p in places(text))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True

@@ -116,6 +116,10 @@ def _country_names() -> re.Pattern:
                          if "," not in getattr(c, "common_name", c.name))
 
 
+def is_country(name: str) -> bool:
+    return bool(_country_names().fullmatch(name))
+
+
 def names_us_state(text: str) -> bool:
     """Whether a text names a US state: in English by name, in Japanese in katakana (ルイジアナ州, アラスカ)."""
     if _us_state_names().search(text):
