@@ -151,6 +151,22 @@ def test_japanese_names_spelt_in_latin_letters_find_their_passage(chain):
     assert not store.lexical_search(tokens(question), 3, "ja")  # the readings alone found it
 
 
+def test_a_broad_question_on_a_topic_gets_the_digest_of_its_sections(chain):
+    from qa.compose import DIGEST_SENTENCES, topic_sections
+    from qa.query import analyse
+
+    store = chain.index.get()
+    query = analyse("Give me an overview of the energy cooperation")
+    sections = topic_sections(query, store)
+    assert sections and all("Energy" in s.split(" > ")[-1] for s in sections)
+    assert not topic_sections(analyse("What are the main points for Japan?"), store)  # a party names no topic
+    answer = chain.invoke(query.text)
+    assert not answer.abstained and 3 <= len(answer.citations) <= DIGEST_SENTENCES
+    assert all(c.doc == "factsheet" and c.section in sections for c in answer.citations)
+    positions = [store.chunks[store.by_id[c.chunk_id]].position for c in answer.citations]
+    assert positions == sorted(positions)  # in the document's order
+
+
 def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     assert isinstance(chain.retriever, BaseRetriever)
     docs = chain.retriever.invoke("Fujikura fiber optic cables")

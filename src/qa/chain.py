@@ -13,8 +13,8 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
-from qa.answerability import AnswerabilityModel
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, overview
+from qa.answerability import AnswerabilityModel, unknown_share
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, overview, section_digest
 from qa.config import Settings
 from qa.corpus import LANGUAGES
 from qa.embeddings import get_embedder
@@ -110,7 +110,11 @@ class QAChain(Runnable[dict, Answer]):
             draft = llm_draft(self.llm, query, hits, store)
         else:
             draft = compose(query, focus_vector, hits, store, self.answerability)
-            if query.broad and not draft.abstained:
+            digest = section_digest(query, focus_vector, store) if query.broad else []
+            if digest and unknown_share(query, store) == 0:
+                # a broad question about sections the fact sheet has, all of whose terms the documents use
+                draft = Draft(sentences=digest, confidence=max(draft.confidence, self.answerability.threshold))
+            elif query.broad and not draft.abstained:
                 overview_hits = self.retriever.search(
                     query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
                     docs=("factsheet",), k=OVERVIEW_DEPTH,

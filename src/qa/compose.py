@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import REGION, is_country, names_us_state, places, romaji_key, tokens
+from qa.text import GENERIC_PLACES, REGION, is_country, names_us_state, places, romaji_key, tokens
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -29,6 +29,8 @@ EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
 OVERVIEW_SENTENCES = 4
 OVERVIEW_RATIO = 0.85
+DIGEST_SENTENCES = 10  # at most this many sentences from the sections a broad question is about
+PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
 LIST_ITEMS = 6  # a passage that announces a list is followed by the first item of up to this many subsections
 _LIST_LEAD = re.compile(r"\bthe following\b|以下の")
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
@@ -203,7 +205,8 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
 
 
 def overview(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> Draft | None:
-    """For a broad question ("the main points?"), the best sentence of each of the top fact-sheet passages."""
+    """For a broad question about no section in particular: the best sentence of each of the top
+    fact-sheet passages, and the items of a passage that announces a list."""
     candidates = score_units(query, vector, hits, store)
     best_per_block: dict[str, Candidate] = {}
     for candidate in candidates:
@@ -219,6 +222,38 @@ def overview(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStor
                           for i in list_items(candidate.chunk, store) if i not in {c.chunk for c in chosen}]
     sentences.sort(key=lambda ps: ps[0])
     return Draft(sentences=[sentence for _, sentence in sentences], confidence=ranked[0].score)
+
+
+def topic_sections(query: Query, store: IndexStore) -> list[str]:
+    """Fact-sheet section paths whose own heading names one of the question's key terms.
+
+    Terms found in a third of the headings or more ("investment"), and the two parties' names
+    ("Japan"), do not count: they name no topic."""
+    headings = {c.section: set(tokens(c.section.split(SECTION_SEPARATOR)[-1]))
+                for c in store.chunks if c.doc == "factsheet" and c.lang == query.lang}
+    topics = {t for t in query.focus_tokens if 0 < sum(t in h for h in headings.values()) < len(headings) / 3
+              and t not in PARTIES}
+    return [section for section, heading in headings.items() if heading & topics]
+
+
+def section_digest(query: Query, vector: np.ndarray, store: IndexStore) -> list[Sentence]:
+    """The lead sentence of each passage of the topic's sections (their subsections included), in
+    document order: at most ``DIGEST_SENTENCES``, from the passages that fit the question best."""
+    sections = topic_sections(query, store)
+    if not sections:
+        return []
+    members = [
+        Hit(chunk.block_key, store.blocks[chunk.block_key], score=1.0)
+        for chunk in store.chunks
+        if chunk.doc == "factsheet" and chunk.lang == query.lang
+        and any(chunk.section == s or chunk.section.startswith(s + SECTION_SEPARATOR) for s in sections)
+    ]
+    best_per_chunk: dict[int, Candidate] = {}
+    for candidate in score_units(query, vector, members, store):
+        best_per_chunk.setdefault(candidate.chunk, candidate)
+    chosen = sorted(best_per_chunk, key=lambda i: -best_per_chunk[i].score)[:DIGEST_SENTENCES]
+    chosen.sort(key=lambda i: store.chunks[i].position)
+    return [Sentence(store.chunks[i].units[0], (i,), "factsheet") for i in chosen if store.chunks[i].units]
 
 
 def list_items(lead: int, store: IndexStore) -> list[int]:
