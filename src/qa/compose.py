@@ -138,7 +138,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
         if index is None:
             continue
         chunk = store.chunks[index]
-        section_tokens = set(tokens(chunk.section))
+        section_tokens = store.section_tokens(index)
         twin = store.twin(index)
         # Names written in the other language's script ("What will 東芝 supply?"), or Japanese ones
         # romanised in an English question ("zeikan"), are checked on the twin.
@@ -147,8 +147,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
-        for unit, similarity in zip(units, dense):
-            unit_tokens = set(tokens(unit))
+        for unit, unit_tokens, similarity in zip(units, store.unit_token_sets(index), dense):
             lexical = sum(w for t, w in weights.items() if t in unit_tokens)
             lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens)
             lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in section_tokens)

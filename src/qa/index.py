@@ -588,6 +588,8 @@ class IndexStore:
         self.from_memory = False  # set once Chroma has failed and dense search runs on the vectors above
         self._token_sets: dict[int, frozenset[str]] = {}
         self._texts: dict[int, str] = {}
+        self._unit_tokens: dict[int, tuple[frozenset[str], ...]] = {}
+        self._section_tokens: dict[str, frozenset[str]] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
@@ -657,6 +659,21 @@ class IndexStore:
             chunk = self.chunks[chunk_index]
             cached = self._token_sets[chunk_index] = frozenset(tokens(chunk.section + " " + chunk.text)) \
                 | frozenset(self.readings[chunk_index])
+        return cached
+
+    def unit_token_sets(self, chunk_index: int) -> tuple[frozenset[str], ...]:
+        """Lexical tokens of each answer unit of a chunk (cached)."""
+        cached = self._unit_tokens.get(chunk_index)
+        if cached is None:
+            cached = self._unit_tokens[chunk_index] = tuple(frozenset(tokens(u)) for u in self.chunks[chunk_index].units)
+        return cached
+
+    def section_tokens(self, chunk_index: int) -> frozenset[str]:
+        """Lexical tokens of a chunk's heading path (cached)."""
+        section = self.chunks[chunk_index].section
+        cached = self._section_tokens.get(section)
+        if cached is None:
+            cached = self._section_tokens[section] = frozenset(tokens(section))
         return cached
 
     def search_text(self, chunk_index: int) -> str:
