@@ -161,8 +161,10 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
 
 
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
-    """A unit may answer: it names enough of what is asked and holds the kind of fact asked for."""
-    return candidate.coverage >= MIN_UNIT_COVERAGE and (not query.answer_type or _has_type(query, candidate.text, store))
+    """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked
+    and holds the kind of fact asked for."""
+    return not candidate.text.rstrip().endswith(("?", "？")) and candidate.coverage >= MIN_UNIT_COVERAGE \
+        and (not query.answer_type or _has_type(query, candidate.text, store))
 
 
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:
