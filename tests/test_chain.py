@@ -168,6 +168,15 @@ def test_a_broad_question_on_a_topic_gets_the_digest_of_its_sections(chain):
     assert positions == sorted(positions)  # in the document's order
 
 
+@pytest.mark.parametrize("question, lang", [("What are the main points?", "en"), ("要点を教えて", "ja")])
+def test_asking_for_the_main_points_gets_the_fact_sheet_in_brief(chain, question, lang):
+    store = chain.index.get()
+    answer = chain.invoke(question)
+    sections = [c.section for c in answer.citations]
+    tops = list(dict.fromkeys(c.section.split(" > ")[0] for c in store.chunks if c.doc == "factsheet" and c.lang == lang))
+    assert not answer.abstained and sections == tops  # one lead sentence per top-level section, in order
+
+
 def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     assert isinstance(chain.retriever, BaseRetriever)
     docs = chain.retriever.invoke("Fujikura fiber optic cables")

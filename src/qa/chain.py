@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
 from qa.answerability import AnswerabilityModel, unknown_share
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, overview, section_digest
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, document_digest, overview, section_digest
 from qa.config import Settings
 from qa.corpus import LANGUAGES
 from qa.embeddings import get_embedder
@@ -110,21 +111,29 @@ class QAChain(Runnable[dict, Answer]):
             draft = llm_draft(self.llm, query, hits, store)
         else:
             draft = compose(query, focus_vector, hits, store, self.answerability)
-            digest = section_digest(query, focus_vector, store) if query.broad else []
-            if digest and unknown_share(query, store) == 0:
-                # a broad question about sections the fact sheet has, all of whose terms the documents use
-                draft = Draft(sentences=digest, confidence=max(draft.confidence, self.answerability.threshold))
-            elif query.broad and not draft.abstained:
-                overview_hits = self.retriever.search(
-                    query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
-                    docs=("factsheet",), k=OVERVIEW_DEPTH,
-                )
-                draft = overview(query, focus_vector, overview_hits, store) or draft
+            if query.broad:
+                draft = self._broad(query, vector, focus_vector, store, exclude_faq, draft)
         answer = self._render(query, draft, hits, store)
         timings["compose"] = (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.timings = timings
         return answer
+
+    def _broad(self, query: Query, vector: np.ndarray, focus_vector: np.ndarray, store: IndexStore,
+               exclude_faq: bool, draft: Draft) -> Draft:
+        """A broad question: the digest of the sections it is about, the fact sheet in brief when it asks
+        for the main points and the fact sheet's lead fits it best, else an overview of the top passages."""
+        hits = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
+                                     docs=("factsheet",), k=OVERVIEW_DEPTH)
+        digest = section_digest(query, focus_vector, store)
+        leads = hits and query.lang in hits[0].chunks and store.chunks[hits[0].chunks[query.lang]].position == 0
+        if not digest and query.summary and (leads or not query.focus_tokens):
+            digest = document_digest(query, store)
+        if digest and unknown_share(query, store) == 0:  # every term of the question is in the documents
+            return Draft(sentences=digest, confidence=max(draft.confidence, self.answerability.threshold))
+        if draft.abstained:
+            return draft
+        return overview(query, focus_vector, hits, store) or draft
 
     def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
         lang = query.lang

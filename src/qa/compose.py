@@ -257,6 +257,16 @@ def section_digest(query: Query, vector: np.ndarray, store: IndexStore) -> list[
     return [Sentence(store.chunks[i].units[0], (i,), "factsheet") for i in chosen if store.chunks[i].units]
 
 
+def document_digest(query: Query, store: IndexStore) -> list[Sentence]:
+    """The fact sheet in brief: the lead sentence of the first passage of each top-level section."""
+    leads: dict[str, int] = {}
+    for index, chunk in enumerate(store.chunks):
+        if chunk.doc == "factsheet" and chunk.lang == query.lang and chunk.units:
+            leads.setdefault(chunk.section.split(SECTION_SEPARATOR)[0], index)
+    return [Sentence(store.chunks[i].units[0], (i,), "factsheet")
+            for i in sorted(leads.values(), key=lambda i: store.chunks[i].position)]
+
+
 def list_items(lead: int, store: IndexStore) -> list[int]:
     """The chunks a passage announces ("the following investments:"): the first of each subsection
     nested under its section, up to ``LIST_ITEMS``."""

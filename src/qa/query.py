@@ -34,6 +34,9 @@ _BROAD = re.compile(
     r"ポイント|影響|全体像|概要|まとめ|要点|具体的な協力|どんな協力|主な|なぜ|"
     r"\bmain points?\b|\bmost important\b|\bkey points?\b|\boverview\b|\bsummar|\baffect|\bimpact\b|"
     r"\bwhat (concrete |specific )?cooperation\b|\bwhy\b", re.I)
+# The question asks what the documents say as a whole ("the main points?").
+_SUMMARY = re.compile(r"ポイント|全体像|概要|まとめ|要点|要約|\bmain points?\b|\bmost important\b|\bkey points?\b|"
+                      r"\boverview\b|\bsummar|\bgist\b", re.I)
 # The question asks about something after the documents were written ("next summit", "次回").
 _FUTURE = re.compile(r"次回|次に|次の|今後|将来|来年|\bnext\b|\bupcoming\b|\bfuture\b|\bnext year\b", re.I)
 _FOLLOW_UP_EN = re.compile(r"^\s*(and|also|what about|how about|then|same for|and what about|what of)\b", re.I)
@@ -96,6 +99,7 @@ class Query:
     history_question: str = ""
     future: bool = False
     broad: bool = False
+    summary: bool = False
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
@@ -158,7 +162,8 @@ def analyse(question: str, history: list[dict] | None = None, max_chars: int = M
             search_text=f"{text} {previous}", history_question=previous,
         )
     return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text,
-                 future=bool(_FUTURE.search(text)), broad=not kind and bool(_BROAD.search(text)))
+                 future=bool(_FUTURE.search(text)), broad=not kind and bool(_BROAD.search(text) or _SUMMARY.search(text)),
+                 summary=not kind and bool(_SUMMARY.search(text)))
 
 
 def _last_user_question(history: list[dict], max_chars: int) -> str:
