@@ -123,14 +123,18 @@ class QAChain(Runnable[dict, Answer]):
                exclude_faq: bool, draft: Draft) -> Draft:
         """A broad question: the digest of the sections it is about, the fact sheet in brief when it asks
         for the main points and the fact sheet's lead fits it best, else an overview of the top passages."""
+        known = unknown_share(query, store) == 0  # every term of the question is in the documents
+        confidence = max(draft.confidence, self.answerability.threshold)
+        digest = section_digest(query, focus_vector, store) if known else []
+        if digest:
+            return Draft(sentences=digest, confidence=confidence)
+        if draft.abstained and not (known and query.summary):
+            return draft
         hits = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
                                      docs=("factsheet",), k=OVERVIEW_DEPTH)
-        digest = section_digest(query, focus_vector, store)
         leads = hits and query.lang in hits[0].chunks and store.chunks[hits[0].chunks[query.lang]].position == 0
-        if not digest and query.summary and (leads or not query.focus_tokens):
-            digest = document_digest(query, store)
-        if digest and unknown_share(query, store) == 0:  # every term of the question is in the documents
-            return Draft(sentences=digest, confidence=max(draft.confidence, self.answerability.threshold))
+        if known and query.summary and (leads or not query.focus_tokens):
+            return Draft(sentences=document_digest(query, store), confidence=confidence)
         if draft.abstained:
             return draft
         return overview(query, focus_vector, hits, store) or draft

@@ -19,7 +19,7 @@ from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import GENERIC_PLACES, REGION, is_country, names_us_state, places, romaji_key, tokens
+from qa.text import GENERIC_PLACES, REGION, has_cjk, is_country, names_us_state, places, romaji_key
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -117,14 +117,11 @@ def _has_type(query: Query, text: str, store: IndexStore) -> bool:
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0)
 
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
-
-
 def _foreign(term: str, lang: str) -> bool:
     """A term in the other language's script: Japanese in an English question, Latin in a Japanese one.
 
     Only terms that the question's own language never uses count (Japanese text writes "LNG" too)."""
-    return bool(_CJK_CHAR.search(term)) if lang == "en" else term.isascii() and term.isalpha()
+    return has_cjk(term) if lang == "en" else term.isascii() and term.isalpha()
 
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
@@ -138,7 +135,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
         if index is None:
             continue
         chunk = store.chunks[index]
-        section_tokens = store.section_tokens(index)
+        section_tokens = store.heading_tokens(chunk.section)
         twin = store.twin(index)
         # Names written in the other language's script ("What will 東芝 supply?"), or Japanese ones
         # romanised in an English question ("zeikan"), are checked on the twin.
@@ -230,7 +227,7 @@ def topic_sections(query: Query, store: IndexStore) -> list[str]:
 
     Terms found in a third of the headings or more ("investment"), and the two parties' names
     ("Japan"), do not count: they name no topic."""
-    headings = {c.section: set(tokens(c.section.split(SECTION_SEPARATOR)[-1]))
+    headings = {c.section: store.heading_tokens(c.section.split(SECTION_SEPARATOR)[-1])
                 for c in store.chunks if c.doc == "factsheet" and c.lang == query.lang}
     topics = {t for t in query.focus_tokens if 0 < sum(t in h for h in headings.values()) < len(headings) / 3
               and t not in PARTIES}

@@ -573,9 +573,8 @@ class IndexStore:
         langs = np.asarray([c.lang for c in self.chunks])
         self._rows = {lang: np.flatnonzero(langs == lang) for lang in LANGUAGES}
         self._lang_vectors = {lang: np.ascontiguousarray(vectors[rows]) for lang, rows in self._rows.items()}
-        self._lang_sizes = {lang: len(rows) for lang, rows in self._rows.items() if len(rows)}
         self.collections = {}  # Chroma is opened only for languages too large to search exactly
-        large = [lang for lang, size in self._lang_sizes.items() if size > settings.exact_search_max]
+        large = [lang for lang, rows in self._rows.items() if len(rows) > settings.exact_search_max]
         if large:
             client = chroma_client(settings, version_dir)
             for lang in large:
@@ -589,7 +588,7 @@ class IndexStore:
         self._token_sets: dict[int, frozenset[str]] = {}
         self._texts: dict[int, str] = {}
         self._unit_tokens: dict[int, tuple[frozenset[str], ...]] = {}
-        self._section_tokens: dict[str, frozenset[str]] = {}
+        self._heading_tokens: dict[str, frozenset[str]] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
@@ -608,7 +607,7 @@ class IndexStore:
                     collection = self.collections[lang]
                     got = collection.query(
                         query_embeddings=[np.asarray(query_vector, dtype=np.float32)],
-                        n_results=min(k, self._lang_sizes[lang]),
+                        n_results=min(k, len(self._rows[lang])),
                         include=["distances"],
                     )
                     return [(self.by_id[cid], 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
@@ -668,12 +667,11 @@ class IndexStore:
             cached = self._unit_tokens[chunk_index] = tuple(frozenset(tokens(u)) for u in self.chunks[chunk_index].units)
         return cached
 
-    def section_tokens(self, chunk_index: int) -> frozenset[str]:
-        """Lexical tokens of a chunk's heading path (cached)."""
-        section = self.chunks[chunk_index].section
-        cached = self._section_tokens.get(section)
+    def heading_tokens(self, heading: str) -> frozenset[str]:
+        """Lexical tokens of a heading or heading path (cached)."""
+        cached = self._heading_tokens.get(heading)
         if cached is None:
-            cached = self._section_tokens[section] = frozenset(tokens(section))
+            cached = self._heading_tokens[heading] = frozenset(tokens(heading))
         return cached
 
     def search_text(self, chunk_index: int) -> str:

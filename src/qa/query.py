@@ -29,11 +29,10 @@ TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割
     stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend big large size"
     .split()
 )
-# The question asks for an overview rather than one fact.
+# The question asks for an overview rather than one fact (and every _SUMMARY question does too).
 _BROAD = re.compile(
-    r"ポイント|影響|全体像|概要|まとめ|要点|具体的な協力|どんな協力|主な|なぜ|"
-    r"\bmain points?\b|\bmost important\b|\bkey points?\b|\boverview\b|\bsummar|\baffect|\bimpact\b|"
-    r"\bwhat (concrete |specific )?cooperation\b|\bwhy\b", re.I)
+    r"影響|具体的な協力|どんな協力|主な|なぜ|\baffect|\bimpact\b|\bwhat (concrete |specific )?cooperation\b|\bwhy\b",
+    re.I)
 # The question asks what the documents say as a whole ("the main points?").
 _SUMMARY = re.compile(r"ポイント|全体像|概要|まとめ|要点|要約|\bmain points?\b|\bmost important\b|\bkey points?\b|"
                       r"\boverview\b|\bsummar|\bgist\b", re.I)

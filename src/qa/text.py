@@ -40,6 +40,11 @@ def detect_language(text: str) -> str:
     return "ja" if len(_CJK.findall(text)) > len(_LATIN.findall(text)) else "en"
 
 
+def has_cjk(text: str) -> bool:
+    """Whether a text holds any Japanese script (kana or kanji)."""
+    return bool(_CJK.search(text))
+
+
 def plain(text: str) -> str:
     """Text without Markdown emphasis, heading marks and bullet markers."""
     return _MARKUP.sub("", text).strip()
