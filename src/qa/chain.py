@@ -15,17 +15,17 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
 from qa.answerability import AnswerabilityModel, unknown_share
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose, document_digest, overview, section_digest
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
 from qa.config import Settings
 from qa.corpus import LANGUAGES
+from qa.digest import PARTIES, document_digest, is_narrow, section_brief, topic_section
 from qa.embeddings import get_embedder
 from qa.index import IndexStore, LiveIndex, build_index, build_needed
 from qa.query import Query, analyse
 from qa.retriever import Hit, HybridRetriever
 
 SEARCH_DEPTH = 5
-_LOWERABLE = frozenset("The This These That It Its At In On A An There They".split())
-OVERVIEW_DEPTH = 6
+SECTION_VOTERS = 12  # passages whose scores vote for the section a broad question is about
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,14 @@ def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
 _LEADING_CONJUNCTION = re.compile(r"^(および|ならびに|及び|並びに)")  # a list item cut from its sentence
 
 
-def _sentence(text: str, lang: str, marker: str, from_blog: bool) -> str:
+def _sentence(text: str, lang: str, marker: str, from_blog: bool, proper_names: frozenset[str]) -> str:
+    """One answer sentence with its citation markers; the article's words follow "according to the
+    article", their first word lower-cased unless it is a name or an acronym ("economic", "Japan", "US")."""
     text = _LEADING_CONJUNCTION.sub("", text.strip().rstrip("。.．;；、,"))
     if from_blog:
         first = text.split(" ", 1)[0]
-        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lang == "en" and first in _LOWERABLE else text)
+        lower = lang == "en" and first[1:] == first[1:].lower() and first.strip("\"'(") not in proper_names
+        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lower else text)
     if lang == "ja":
         return f"{text}。{marker}"
     return f"{text[0].upper()}{text[1:]} {marker}."
@@ -121,23 +124,24 @@ class QAChain(Runnable[dict, Answer]):
 
     def _broad(self, query: Query, vector: np.ndarray, focus_vector: np.ndarray, store: IndexStore,
                exclude_faq: bool, draft: Draft) -> Draft:
-        """A broad question: the digest of the sections it is about, the fact sheet in brief when it asks
-        for the main points and the fact sheet's lead fits it best, else an overview of the top passages."""
+        """A broad question: the plain answer when its terms name one fact or the article's FAQ answers it,
+        the fact sheet in brief when it asks for the main points of nothing in particular, else the section
+        it is about in brief.
+
+        A question with terms the documents never use gets an answer only if the plain one found any."""
+        if not draft.abstained and (store.chunks[draft.sentences[0].chunks[0]].kind == "faq" or is_narrow(query, store)):
+            return draft
         known = unknown_share(query, store) == 0  # every term of the question is in the documents
+        if draft.abstained and not known:
+            return draft
         confidence = max(draft.confidence, self.answerability.threshold)
-        digest = section_digest(query, focus_vector, store) if known else []
-        if digest:
-            return Draft(sentences=digest, confidence=confidence)
-        if draft.abstained and not (known and query.summary):
-            return draft
-        hits = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
-                                     docs=("factsheet",), k=OVERVIEW_DEPTH)
-        leads = hits and query.lang in hits[0].chunks and store.chunks[hits[0].chunks[query.lang]].position == 0
-        if known and query.summary and (leads or not query.focus_tokens):
+        if query.summary and set(query.focus_tokens) <= PARTIES:
             return Draft(sentences=document_digest(query, store), confidence=confidence)
-        if draft.abstained:
-            return draft
-        return overview(query, focus_vector, hits, store) or draft
+        voters = self.retriever.search(query.search_text, query_vector=vector, store=store,
+                                       exclude_faq=exclude_faq, k=SECTION_VOTERS)
+        section = topic_section(query, voters, store)
+        brief = section_brief(query, focus_vector, *section, store) if section else []
+        return Draft(sentences=brief, confidence=confidence) if brief else draft
 
     def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
         lang = query.lang
@@ -152,7 +156,8 @@ class QAChain(Runnable[dict, Answer]):
                     numbers[index] = len(numbers) + 1
                     citations.append(self._citation(numbers[index], index, store))
             markers = "".join(f"[{numbers[i]}]" for i in sentence.chunks)
-            sentences.append(_sentence(sentence.text, lang, markers, sentence.doc == "blog" and not sentence.written))
+            sentences.append(_sentence(sentence.text, lang, markers, sentence.doc == "blog" and not sentence.attributed,
+                                       store.proper_names))
         text = ("" if lang == "ja" else " ").join(sentences)
         cited_blocks = {store.chunks[i].block_key for i in numbers}
         retrieved = {h.key for h in hits}

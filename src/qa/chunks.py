@@ -27,6 +27,7 @@ class Chunk:
     text: str
     twin_id: str
     units: tuple[str, ...] = field(default=())
+    opening: bool = False  # under the document's title alone, before its first section heading
 
     @property
     def block_key(self) -> str:
@@ -91,6 +92,7 @@ def make_chunks(blocks_by_doc: dict[tuple[str, str], list[Block]]) -> list[Chunk
                         chunk_id=chunk_id(doc, lang, block.position, part), doc=doc, lang=lang,
                         section=SECTION_SEPARATOR.join(block.section), position=block.position, part=part,
                         kind=block.kind, text=text, twin_id=twin, units=units_of(text, lang),
+                        opening=block.section == (block.title,),
                     )
                 )
     return chunks

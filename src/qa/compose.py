@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.answerability import AnswerabilityModel, features, unknown_share
-from qa.chunks import SECTION_SEPARATOR
 from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import GENERIC_PLACES, REGION, has_cjk, is_country, names_us_state, places, romaji_key
+from qa.text import REGION, has_cjk, is_country, names_us_state, places, romaji_key
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -27,12 +26,6 @@ RANK_WEIGHT = 0.1
 TYPE_BONUS = 0.15
 EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
-OVERVIEW_SENTENCES = 4
-OVERVIEW_RATIO = 0.85
-DIGEST_SENTENCES = 10  # at most this many sentences from the sections a broad question is about
-PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
-LIST_ITEMS = 6  # a passage that announces a list is followed by the first item of up to this many subsections
-_LIST_LEAD = re.compile(r"\bthe following\b|以下の")
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
 _DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.I)
@@ -59,12 +52,13 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of an answer and the chunks it cites; ``written`` when a model wrote it (no article prefix)."""
+    """One sentence of an answer and the chunks it cites; ``attributed`` when the answer needs no "according
+    to the article" before it (a model wrote it, or an earlier sentence already says so)."""
 
     text: str
     chunks: tuple[int, ...]
     doc: str
-    written: bool = False
+    attributed: bool = False
 
 
 @dataclass
@@ -200,77 +194,3 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
     passages = list(dict.fromkeys(c.chunk for c in chosen))
     chosen.sort(key=lambda c: (passages.index(c.chunk), store.chunks[c.chunk].units.index(c.text)))
     return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=probabilities[best.block])
-
-
-def overview(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> Draft | None:
-    """For a broad question about no section in particular: the best sentence of each of the top
-    fact-sheet passages, and the items of a passage that announces a list."""
-    candidates = score_units(query, vector, hits, store)
-    best_per_block: dict[str, Candidate] = {}
-    for candidate in candidates:
-        best_per_block.setdefault(candidate.block, candidate)
-    ranked = sorted(best_per_block.values(), key=lambda c: -c.score)
-    if not ranked:
-        return None
-    chosen = [c for c in ranked if c.score >= OVERVIEW_RATIO * ranked[0].score][:OVERVIEW_SENTENCES]
-    sentences = [(store.chunks[c.chunk].position, Sentence(c.text, (c.chunk,), c.doc)) for c in chosen]
-    for candidate in chosen:
-        if _LIST_LEAD.search(candidate.text):
-            sentences += [(store.chunks[i].position, Sentence(store.chunks[i].units[0], (i,), candidate.doc))
-                          for i in list_items(candidate.chunk, store) if i not in {c.chunk for c in chosen}]
-    sentences.sort(key=lambda ps: ps[0])
-    return Draft(sentences=[sentence for _, sentence in sentences], confidence=ranked[0].score)
-
-
-def topic_sections(query: Query, store: IndexStore) -> list[str]:
-    """Fact-sheet section paths whose own heading names one of the question's key terms.
-
-    Terms found in a third of the headings or more ("investment"), and the two parties' names
-    ("Japan"), do not count: they name no topic."""
-    headings = {c.section: store.heading_tokens(c.section.split(SECTION_SEPARATOR)[-1])
-                for c in store.chunks if c.doc == "factsheet" and c.lang == query.lang}
-    topics = {t for t in query.focus_tokens if 0 < sum(t in h for h in headings.values()) < len(headings) / 3
-              and t not in PARTIES}
-    return [section for section, heading in headings.items() if heading & topics]
-
-
-def section_digest(query: Query, vector: np.ndarray, store: IndexStore) -> list[Sentence]:
-    """The lead sentence of each passage of the topic's sections (their subsections included), in
-    document order: at most ``DIGEST_SENTENCES``, from the passages that fit the question best."""
-    sections = topic_sections(query, store)
-    if not sections:
-        return []
-    members = [
-        Hit(chunk.block_key, store.blocks[chunk.block_key], score=1.0)
-        for chunk in store.chunks
-        if chunk.doc == "factsheet" and chunk.lang == query.lang
-        and any(chunk.section == s or chunk.section.startswith(s + SECTION_SEPARATOR) for s in sections)
-    ]
-    best_per_chunk: dict[int, Candidate] = {}
-    for candidate in score_units(query, vector, members, store):
-        best_per_chunk.setdefault(candidate.chunk, candidate)
-    chosen = sorted(best_per_chunk, key=lambda i: -best_per_chunk[i].score)[:DIGEST_SENTENCES]
-    chosen.sort(key=lambda i: store.chunks[i].position)
-    return [Sentence(store.chunks[i].units[0], (i,), "factsheet") for i in chosen if store.chunks[i].units]
-
-
-def document_digest(query: Query, store: IndexStore) -> list[Sentence]:
-    """The fact sheet in brief: the lead sentence of the first passage of each top-level section."""
-    leads: dict[str, int] = {}
-    for index, chunk in enumerate(store.chunks):
-        if chunk.doc == "factsheet" and chunk.lang == query.lang and chunk.units:
-            leads.setdefault(chunk.section.split(SECTION_SEPARATOR)[0], index)
-    return [Sentence(store.chunks[i].units[0], (i,), "factsheet")
-            for i in sorted(leads.values(), key=lambda i: store.chunks[i].position)]
-
-
-def list_items(lead: int, store: IndexStore) -> list[int]:
-    """The chunks a passage announces ("the following investments:"): the first of each subsection
-    nested under its section, up to ``LIST_ITEMS``."""
-    chunk = store.chunks[lead]
-    items: dict[str, int] = {}
-    for index, other in enumerate(store.chunks):
-        if (other.doc, other.lang) == (chunk.doc, chunk.lang) and other.position > chunk.position \
-                and other.section.startswith(chunk.section + SECTION_SEPARATOR) and other.units:
-            items.setdefault(other.section, index)
-    return sorted(items.values(), key=lambda i: store.chunks[i].position)[:LIST_ITEMS]

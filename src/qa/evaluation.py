@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.compose import BLOG_PREFIX
 from qa.config import PROJECT_ROOT, Settings
 from qa.numbers import amount_tokens
 from qa.text import detect_language, normalize, plain, tokens
@@ -54,7 +55,11 @@ def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def supports(passage: str, sentence: str) -> bool:
-    """The passage holds the sentence's facts: its amounts and nearly all its content terms."""
+    """The passage holds the sentence's facts: its amounts and nearly all its content terms.
+
+    "According to the article" says where a sentence comes from, not what it claims: it is left out."""
+    for prefix in BLOG_PREFIX.values():
+        sentence = sentence.removeprefix(prefix)
     if not amount_tokens(sentence) <= amount_tokens(passage):
         return False
     terms = set(tokens(sentence))

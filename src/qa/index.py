@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import threading
@@ -37,6 +38,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -48,7 +50,7 @@ from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
 from qa.text import normalize, readings, tokens
 
-FORMAT_VERSION = 7  # bump when chunking, units, lexical tokens or the store layout change
+FORMAT_VERSION = 8  # bump when chunking, units, lexical tokens or the store layout change
 COLLECTION_PREFIX = "qa-"
 _BATCH = 16
 
@@ -681,6 +683,14 @@ class IndexStore:
             chunk = self.chunks[chunk_index]
             cached = self._texts[chunk_index] = normalize(chunk.section + " " + chunk.text)
         return cached
+
+    @cached_property
+    def proper_names(self) -> frozenset[str]:
+        """English words the documents capitalise inside sentences and never write in lower case ("Japan")."""
+        texts = [c.text for c in self.chunks if c.lang == "en"]
+        lower = {w for text in texts for w in re.findall(r"\b[a-z][a-z'-]*\b", text)}
+        inside = {w for text in texts for w in re.findall(r"(?<=[a-z,;] )[A-Z][a-z'-]*\b", text)}
+        return frozenset(w for w in inside if w.lower() not in lower)
 
     def idf_of(self, token: str, lang: str) -> float:
         """Inverse document frequency; a term the corpus never uses weighs the most."""

@@ -85,7 +85,7 @@ def checked_sentences(text: str, passages: list[int], store: IndexStore, lang: s
         if detect_language(sentence) != lang:
             continue
         chunks = tuple(dict.fromkeys(passages[n - 1] for n in numbers))
-        kept.append(Sentence(sentence, chunks, store.chunks[chunks[0]].doc, written=True))
+        kept.append(Sentence(sentence, chunks, store.chunks[chunks[0]].doc, attributed=True))
     return kept
 
 

@@ -14,7 +14,7 @@ MAX_QUESTION_CHARS = 2000
 JA_QUESTION_WORDS = frozenset(
     "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう よう どんな いくら いくつ 教える 知る 言う ある いる する なる "
     "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
-    "お 願う 何か 何が 等 ブログ 記事 筆者 ファクトシート 資料 文書 冒頭 説明 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ 概要 まとめ 要点 全体像 ポイント 影響".split()
+    "お 願う 何か 何が 等 ブログ 記事 筆者 ファクトシート 資料 文書 冒頭 説明 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ 概要 まとめ 要点 全体像 ポイント 影響 面 側面".split()
 )
 # Words that frame a question in English without naming its topic.
 EN_FRAME_WORDS = frozenset(stem(w) for w in
@@ -22,7 +22,7 @@ EN_FRAME_WORDS = frozenset(stem(w) for w in
     "exactly detail role purpose describe explain according document fact sheet say state mention announce list "
     "blog article author paragraph section opening text "
     "give get make like regard concern apart besides else actually really together meant supposed "
-    "overview summary summarize summarise outline impact affect effect".split()
+    "overview summary summarize summarise outline impact affect effect concrete side aspect".split()
 )
 # Words that only say what kind of answer is wanted ("how much", "the amount").
 TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(

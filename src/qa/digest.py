@@ -1,0 +1,142 @@
+"""Answers to broad questions: the section a question is about in brief, or the fact sheet in brief.
+
+A broad question ("How does this affect Japanese companies?", "What about security?")
+is answered by a whole section rather than one sentence. The section is the one the
+retrieved passages point to most. An article section is already a summary: its
+sentences are the answer, each also citing the one fact-sheet passage that holds its
+facts, where there is one. A fact-sheet section is summed up by the lead sentence of
+each of its passages.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from qa.chunks import SECTION_SEPARATOR
+from qa.compose import Candidate, Sentence, score_units
+from qa.index import IndexStore
+from qa.query import Query
+from qa.retriever import Hit
+from qa.text import GENERIC_PLACES
+
+BRIEF_SENTENCES = 12  # at most this many sentences from the section a broad question is about
+NARROW_PASSAGES = 2  # a question whose terms gather in this many passages at most is about one fact
+SUPPORT_SHARE = 0.8  # a fact-sheet passage backs an article sentence: all its amounts, this share of its terms
+_LIST_LEAD = re.compile(r"\bthe following\b|\bas follows\b|以下の")
+_AMOUNT = ("usd:", "pct:")
+PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
+
+
+def top_section(section: str) -> str:
+    return section.split(SECTION_SEPARATOR)[0]
+
+
+def _in_section(section: str, top: str) -> bool:
+    return section == top or section.startswith(top + SECTION_SEPARATOR)
+
+
+def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> tuple[str, str] | None:
+    """``(doc, top-level section)`` the retrieved passages point to most. Each votes for its section with
+    its fused score times the share of the question's terms it holds; a section whose heading names
+    them counts up to twice. A document's opening and the article's FAQ entries do not vote."""
+    weights = _term_weights(query, store)
+    votes: dict[tuple[str, str], float] = {}
+    headings: dict[tuple[str, str], float] = {}
+    for hit in hits:
+        index = hit.chunks.get(query.lang)
+        if index is None:
+            continue
+        chunk = store.chunks[index]
+        if chunk.opening or chunk.kind == "faq":
+            continue
+        key = (chunk.doc, top_section(chunk.section))
+        votes[key] = votes.get(key, 0.0) + hit.score * _share(weights, store.token_set(index))
+        headings[key] = max(headings.get(key, 0.0), _share(weights, store.heading_tokens(chunk.section)))
+    return max(votes, key=lambda key: votes[key] * (1.0 + headings[key])) if votes else None
+
+
+def _term_weights(query: Query, store: IndexStore) -> dict[str, float]:
+    return {t: store.idf_of(t, query.lang) for t in query.focus_tokens}
+
+
+def _share(weights: dict[str, float], terms: frozenset[str]) -> float:
+    """The share of the question's terms (weighted by rarity) among ``terms``; 1 for a question without any."""
+    if not weights:
+        return 1.0
+    return sum(w for t, w in weights.items() if t in terms) / sum(weights.values())
+
+
+def is_narrow(query: Query, store: IndexStore) -> bool:
+    """The question's terms gather in one or two passages (a fact, and the article restating it): no
+    more than ``NARROW_PASSAGES`` passages hold over half as much of them as the best one does.
+    "Why can Toyota export cars?" is about one fact however it is phrased; "Why energy and AI?" is not."""
+    weights = _term_weights(query, store)
+    shares = sorted((_share(weights, store.token_set(i)) for i, c in enumerate(store.chunks)
+                     if c.lang == query.lang and c.kind != "faq"), reverse=True)
+    return bool(shares) and shares[0] > 0 and sum(s > shares[0] / 2 for s in shares) <= NARROW_PASSAGES
+
+
+def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, store: IndexStore) -> list[Sentence]:
+    """The section in at most ``BRIEF_SENTENCES`` sentences, in document order: an article section's own
+    sentences (without questions and list announcements), or the lead sentence of each fact-sheet passage."""
+    members = [i for i, c in enumerate(store.chunks)
+               if c.doc == doc and c.lang == query.lang and c.kind != "faq" and _in_section(c.section, section)]
+    candidates = score_units(query, vector, [Hit(store.chunks[i].block_key, store.blocks[store.chunks[i].block_key],
+                                                 score=1.0) for i in members], store)
+    if doc == "factsheet":  # each passage by its best sentence, told by its lead sentence
+        best_per_chunk: dict[int, Candidate] = {}
+        for candidate in candidates:
+            best_per_chunk.setdefault(candidate.chunk, candidate)
+        chosen = sorted(list(best_per_chunk)[:BRIEF_SENTENCES], key=lambda i: store.chunks[i].position)
+        return [Sentence(store.chunks[i].units[0], (i,), doc) for i in chosen]
+    candidates = [c for c in candidates if not _is_question(c.text) and not _LIST_LEAD.search(c.text)]
+    chosen = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: _reading_order(c, store))
+    return [Sentence(_with_question(c, store), _with_support(c, store), doc, attributed=n > 0)
+            for n, c in enumerate(chosen)]
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith(("?", "？"))
+
+
+def _with_question(candidate: Candidate, store: IndexStore) -> str:
+    """The sentence, after the question it answers when the article asks one just before it
+    ("Why now? It is to reduce …")."""
+    chunk = store.chunks[candidate.chunk]
+    n = chunk.units.index(candidate.text)
+    if n and _is_question(chunk.units[n - 1]):
+        return chunk.units[n - 1] + ("" if chunk.lang == "ja" else " ") + candidate.text
+    return candidate.text
+
+
+def _reading_order(candidate: Candidate, store: IndexStore) -> tuple[int, int, int]:
+    chunk = store.chunks[candidate.chunk]
+    return chunk.position, chunk.part, chunk.units.index(candidate.text)
+
+
+def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
+    """The article passage, and before it the fact-sheet passage that holds the sentence's facts, if one does."""
+    unit_tokens = store.unit_token_sets(candidate.chunk)[store.chunks[candidate.chunk].units.index(candidate.text)]
+    amounts = {t for t in unit_tokens if t.startswith(_AMOUNT)}
+    lang = store.chunks[candidate.chunk].lang
+    best, best_share = None, SUPPORT_SHARE
+    for index, chunk in enumerate(store.chunks):
+        if chunk.doc != "factsheet" or chunk.lang != lang or not unit_tokens:
+            continue
+        passage = store.token_set(index)
+        share = len(unit_tokens & passage) / len(unit_tokens)
+        if amounts <= passage and share >= best_share:
+            best, best_share = index, share
+    return (candidate.chunk,) if best is None else (best, candidate.chunk)
+
+
+def document_digest(query: Query, store: IndexStore) -> list[Sentence]:
+    """The fact sheet in brief: the lead sentence of the first passage of each top-level section."""
+    leads: dict[str, int] = {}
+    for index, chunk in enumerate(store.chunks):
+        if chunk.doc == "factsheet" and chunk.lang == query.lang and chunk.units:
+            leads.setdefault(top_section(chunk.section), index)
+    return [Sentence(store.chunks[i].units[0], (i,), "factsheet")
+            for i in sorted(leads.values(), key=lambda i: store.chunks[i].position)]
