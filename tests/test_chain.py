@@ -181,13 +181,42 @@ def test_the_articles_words_after_according_to_keep_names_capitalised(chain):
 
     names = chain.index.get().proper_names
     assert {"Japan", "Toshiba", "Louisiana"} <= names and "Economic" not in names and "The" not in names
-    assert _sentence("Economic cooperation grows", "en", "[1]", True, names).startswith("According to the article, economic")
-    assert _sentence("Japan will invest", "en", "[1]", True, names).startswith("According to the article, Japan")
-    assert _sentence("US side: it grows", "en", "[1]", True, names).startswith("According to the article, US side")
+    prefix = "According to the article, "
+    for text, expected in [("Economic cooperation grows", "economic"), ("Large-scale investment", "large-scale"),
+                           ("Japan, the US and", "Japan,"), ("US side: it grows", "US side"),
+                           ("US-Japan cooperation", "US-Japan"), ("A3: Because", "A3:")]:
+        assert _sentence(text, "en", "[1]", True, names).startswith(prefix + expected)
+
+
+@pytest.mark.parametrize("question", ["Why?", "影響は？", "What is the impact?"])
+def test_a_broad_question_that_names_nothing_is_not_answered_with_a_section(chain, question):
+    assert chain.invoke(question).abstained
+
+
+def test_a_broad_question_about_a_name_the_documents_never_use_gets_no_section(chain):
+    for question in ("How does this affect Korean companies?", "韓国企業への影響は？"):
+        answer = chain.invoke(question)
+        assert answer.abstained or len(answer.citations) <= 2
+
+
+def test_the_articles_faq_answers_its_own_question_and_is_held_out_on_request(chain):
+    question = "What impact will this agreement have on Japanese companies?"
+    answer = chain.invoke(question)
+    assert [c.chunk_id for c in answer.citations] == ["blog.en.0032"]
+    assert answer.answer.startswith("According to the article, large-scale") and "A2:" not in answer.answer
+    held_out = chain.invoke({"question": question, "exclude_faq": True})
+    assert len(held_out.citations) >= 3 and all("FAQ" not in c.section for c in held_out.citations)
+
+
+def test_a_section_in_brief_notes_where_its_article_sentences_disagree_with_the_fact_sheet(chain):
+    answer = chain.invoke({"question": "What concrete cooperation is there on the security side?", "exclude_faq": True})
+    topics = " ".join(c.topic for c in answer.conflicts)
+    assert "Alaska LNG" in topics and "Nuclear decommissioning" in topics
 
 
 @pytest.mark.parametrize("question, lang", [
     ("What are the main points?", "en"), ("要点を教えて", "ja"), ("What are the main points for Japan?", "en"),
+    ("What are the main points of the agreement?", "en"), ("Summarize the framework", "en"),
 ])
 def test_asking_for_the_main_points_gets_the_fact_sheet_in_brief(chain, question, lang):
     store = chain.index.get()

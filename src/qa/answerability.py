@@ -54,14 +54,19 @@ def coverage(query: Query, store: IndexStore, hit: Hit) -> float:
     return sum(store.idf_of(t, query.lang) for t in terms if term_in(t, found, text)) / total
 
 
+def unknown_terms(query: Query, store: IndexStore) -> frozenset[str]:
+    """Key terms of the question that no passage of the corpus uses, in any language."""
+    return frozenset(t for t in query.focus_tokens
+                     if all(t not in idf and romaji_key(t) not in idf for idf in store.idf.values()))
+
+
 def unknown_share(query: Query, store: IndexStore) -> float:
     """IDF-weighted share of key terms that no passage of the corpus uses, in any language."""
     terms = query.focus_tokens
     if not terms:
         return 0.0
     total = sum(store.idf_of(t, query.lang) for t in terms)
-    unknown = [t for t in terms if all(t not in idf and romaji_key(t) not in idf for idf in store.idf.values())]
-    return sum(store.idf_of(t, query.lang) for t in unknown) / total
+    return sum(store.idf_of(t, query.lang) for t in unknown_terms(query, store)) / total
 
 
 def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool, unknown: float,

@@ -14,15 +14,16 @@ import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
-from qa.answerability import AnswerabilityModel, unknown_share
+from qa.answerability import AnswerabilityModel, unknown_terms
 from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
 from qa.config import Settings
 from qa.corpus import LANGUAGES
-from qa.digest import PARTIES, document_digest, is_narrow, section_brief, topic_section
+from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
 from qa.embeddings import get_embedder
 from qa.index import IndexStore, LiveIndex, build_index, build_needed
 from qa.query import Query, analyse
 from qa.retriever import Hit, HybridRetriever
+from qa.text import name_tokens
 
 SEARCH_DEPTH = 5
 SECTION_VOTERS = 12  # passages whose scores vote for the section a broad question is about
@@ -49,6 +50,7 @@ def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
     ]
 
 
+_FIRST_WORD = re.compile(r"([A-Z][a-z]*)(?:-[a-z]+)*\b(?![-\d])")  # "Economic", "Large-scale"; not "US", "A3", "US-Japan"
 _LEADING_CONJUNCTION = re.compile(r"^(および|ならびに|及び|並びに)")  # a list item cut from its sentence
 
 
@@ -57,8 +59,8 @@ def _sentence(text: str, lang: str, marker: str, from_blog: bool, proper_names: 
     article", their first word lower-cased unless it is a name or an acronym ("economic", "Japan", "US")."""
     text = _LEADING_CONJUNCTION.sub("", text.strip().rstrip("。.．;；、,"))
     if from_blog:
-        first = text.split(" ", 1)[0]
-        lower = lang == "en" and first[1:] == first[1:].lower() and first.strip("\"'(") not in proper_names
+        first = _FIRST_WORD.match(text)
+        lower = lang == "en" and first is not None and first.group(1) not in proper_names
         text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lower else text)
     if lang == "ja":
         return f"{text}。{marker}"
@@ -104,9 +106,9 @@ class QAChain(Runnable[dict, Answer]):
         focus_vector = vector
         if query.history_question:
             focus_vector = self.embedder.embed_query_array(query.text)
-        hits = self.retriever.search(
-            query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq, timings=timings
-        )
+        ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
+                                       k=2 * SECTION_VOTERS, timings=timings)
+        hits = ranked[:SEARCH_DEPTH]
         clock = time.perf_counter()
         if self.llm is not None:
             from qa.llm import llm_draft
@@ -115,33 +117,33 @@ class QAChain(Runnable[dict, Answer]):
         else:
             draft = compose(query, focus_vector, hits, store, self.answerability)
             if query.broad:
-                draft = self._broad(query, vector, focus_vector, store, exclude_faq, draft)
+                draft = self._broad(query, vector, ranked, store, draft)
         answer = self._render(query, draft, hits, store)
         timings["compose"] = (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.timings = timings
         return answer
 
-    def _broad(self, query: Query, vector: np.ndarray, focus_vector: np.ndarray, store: IndexStore,
-               exclude_faq: bool, draft: Draft) -> Draft:
-        """A broad question: the plain answer when its terms name one fact or the article's FAQ answers it,
-        the fact sheet in brief when it asks for the main points of nothing in particular, else the section
-        it is about in brief.
-
-        A question with terms the documents never use gets an answer only if the plain one found any."""
-        if not draft.abstained and (store.chunks[draft.sentences[0].chunks[0]].kind == "faq" or is_narrow(query, store)):
+    def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore, draft: Draft) -> Draft:
+        """A broad question: the article's FAQ answer when the top passage is an FAQ entry asking the same;
+        the plain answer when the question names nothing, or one fact, or a name the documents never use;
+        the fact sheet in brief when it asks for the main points of no section in particular; else the
+        section it is about, in brief."""
+        if faq := faq_answer(query, vector, ranked[:1], store):
+            return Draft(sentences=faq)
+        if not query.focus_tokens and not query.summary:  # "Why?" alone
             return draft
-        known = unknown_share(query, store) == 0  # every term of the question is in the documents
-        if draft.abstained and not known:
+        if not draft.abstained and is_narrow(query, store):
             return draft
-        confidence = max(draft.confidence, self.answerability.threshold)
-        if query.summary and set(query.focus_tokens) <= PARTIES:
-            return Draft(sentences=document_digest(query, store), confidence=confidence)
-        voters = self.retriever.search(query.search_text, query_vector=vector, store=store,
-                                       exclude_faq=exclude_faq, k=SECTION_VOTERS)
-        section = topic_section(query, voters, store)
-        brief = section_brief(query, focus_vector, *section, store) if section else []
-        return Draft(sentences=brief, confidence=confidence) if brief else draft
+        unknown = unknown_terms(query, store)
+        if unknown and (draft.abstained or unknown & name_tokens(query.text)):  # "… Korean companies?"
+            return draft
+        topic = topic_section(query, [h for h in ranked if not _is_faq(h, store)][:SECTION_VOTERS], store)
+        if query.summary and not (topic and topic.named):
+            if digest := document_digest(query, store):
+                return Draft(sentences=digest)
+        brief = section_brief(query, vector, topic.doc, topic.section, store) if topic else []
+        return Draft(sentences=brief) if brief else draft
 
     def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
         lang = query.lang
@@ -160,7 +162,7 @@ class QAChain(Runnable[dict, Answer]):
                                        store.proper_names))
         text = ("" if lang == "ja" else " ").join(sentences)
         cited_blocks = {store.chunks[i].block_key for i in numbers}
-        retrieved = {h.key for h in hits}
+        retrieved = {h.key for h in hits} | cited_blocks  # a section in brief cites beyond the top passages
         conflicts = [
             Conflict(note.topic[lang], note.blog[lang], note.factsheet[lang])
             for note in self.conflicts
@@ -178,6 +180,10 @@ class QAChain(Runnable[dict, Answer]):
             n=n, doc=chunk.doc, section=chunk.section, lang=chunk.lang, text=chunk.text, chunk_id=chunk.chunk_id,
             twin_text=twin.text if twin else "", twin_chunk_id=twin.chunk_id if twin else "",
         )
+
+
+def _is_faq(hit: Hit, store: IndexStore) -> bool:
+    return store.chunks[next(iter(hit.chunks.values()))].kind == "faq"
 
 
 def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:

@@ -48,6 +48,7 @@ class Candidate:
     score: float
     dense: float = 0.0
     coverage: float = 0.0
+    unit: int = 0  # its position among the passage's units
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,6 @@ class Draft:
     sentences: list[Sentence] = field(default_factory=list)
     abstained: bool = False
     reason: str = ""
-    confidence: float = 0.0
 
 
 def has_type(text: str, kind: str, after_year: int = 0) -> bool:
@@ -138,7 +138,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
-        for unit, unit_tokens, similarity in zip(units, store.unit_token_sets(index), dense):
+        for n, (unit, unit_tokens, similarity) in enumerate(zip(units, store.unit_token_sets(index), dense)):
             lexical = sum(w for t, w in weights.items() if t in unit_tokens)
             lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens)
             lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in section_tokens)
@@ -147,7 +147,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             score += RANK_WEIGHT * hit.score / top
             if query.answer_type:
                 score += TYPE_BONUS if _has_type(query, unit, store) else -TYPE_BONUS
-            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage))
+            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -181,7 +181,7 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
     best_p = max(probabilities.values(), default=0.0)
     usable = [c for c in candidates if c.block in answering and is_usable(query, c, store)]
     if not usable:
-        return Draft(abstained=True, reason=f"no passage answers (best {best_p:.2f})", confidence=best_p)
+        return Draft(abstained=True, reason=f"no passage answers (best {best_p:.2f})")
     best = next((c for c in usable if c.doc == "factsheet"), usable[0])
     chosen = [best]
     if not query.answer_type:
@@ -192,5 +192,5 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
                 chosen.append(candidate)
     # the best passage first; several sentences of one passage in their reading order
     passages = list(dict.fromkeys(c.chunk for c in chosen))
-    chosen.sort(key=lambda c: (passages.index(c.chunk), store.chunks[c.chunk].units.index(c.text)))
-    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen], confidence=probabilities[best.block])
+    chosen.sort(key=lambda c: (passages.index(c.chunk), c.unit))
+    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen])

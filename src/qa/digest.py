@@ -1,6 +1,6 @@
 """Answers to broad questions: the section a question is about in brief, or the fact sheet in brief.
 
-A broad question ("How does this affect Japanese companies?", "What about security?")
+A broad question ("How does this affect Japanese companies?", "安全保障面での具体的な協力とは？")
 is answered by a whole section rather than one sentence. The section is the one the
 retrieved passages point to most. An article section is already a summary: its
 sentences are the answer, each also citing the one fact-sheet passage that holds its
@@ -11,6 +11,7 @@ each of its passages.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,9 +24,13 @@ from qa.text import GENERIC_PLACES
 
 BRIEF_SENTENCES = 12  # at most this many sentences from the section a broad question is about
 NARROW_PASSAGES = 2  # a question whose terms gather in this many passages at most is about one fact
+NARROW_CANDIDATES = 20  # passages (BM25's best for the question's terms) that narrowness is judged on
+FAQ_MATCH = 0.87  # an FAQ entry answers a question this similar (e5 cosine) to its own question line
 SUPPORT_SHARE = 0.8  # a fact-sheet passage backs an article sentence: all its amounts, this share of its terms
 _LIST_LEAD = re.compile(r"\bthe following\b|\bas follows\b|以下の")
 _AMOUNT = ("usd:", "pct:")
+_ASIDE = re.compile(r"[(（].*[)）]")  # a parenthetical on its own ("(1.8 pass)")
+_FAQ_LABEL = re.compile(r"^[QA]\d+\s*[:：]\s*")
 PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
 
 
@@ -37,13 +42,24 @@ def _in_section(section: str, top: str) -> bool:
     return section == top or section.startswith(top + SECTION_SEPARATOR)
 
 
-def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> tuple[str, str] | None:
-    """``(doc, top-level section)`` the retrieved passages point to most. Each votes for its section with
-    its fused score times the share of the question's terms it holds; a section whose heading names
-    them counts up to twice. A document's opening and the article's FAQ entries do not vote."""
+@dataclass(frozen=True)
+class Topic:
+    """The section a broad question is about; ``named`` when a heading of it names the question's topic."""
+
+    doc: str
+    section: str
+    named: bool
+
+
+def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> Topic | None:
+    """The top-level section the retrieved passages point to most. Each votes for its section with its
+    fused score times the share of the question's terms it holds; a section whose heading names them
+    counts up to twice. A document's opening and the article's FAQ entries do not vote."""
     weights = _term_weights(query, store)
+    topics = {t for t in weights if t not in PARTIES}
     votes: dict[tuple[str, str], float] = {}
     headings: dict[tuple[str, str], float] = {}
+    named: set[tuple[str, str]] = set()
     for hit in hits:
         index = hit.chunks.get(query.lang)
         if index is None:
@@ -52,9 +68,15 @@ def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> tuple[str
         if chunk.opening or chunk.kind == "faq":
             continue
         key = (chunk.doc, top_section(chunk.section))
+        heading = store.heading_tokens(chunk.section)
         votes[key] = votes.get(key, 0.0) + hit.score * _share(weights, store.token_set(index))
-        headings[key] = max(headings.get(key, 0.0), _share(weights, store.heading_tokens(chunk.section)))
-    return max(votes, key=lambda key: votes[key] * (1.0 + headings[key])) if votes else None
+        headings[key] = max(headings.get(key, 0.0), _share(weights, heading))
+        if topics & heading:
+            named.add(key)
+    if not votes:
+        return None
+    doc, section = best = max(votes, key=lambda key: votes[key] * (1.0 + headings[key]))
+    return Topic(doc, section, best in named)
 
 
 def _term_weights(query: Query, store: IndexStore) -> dict[str, float]:
@@ -70,19 +92,34 @@ def _share(weights: dict[str, float], terms: frozenset[str]) -> float:
 
 def is_narrow(query: Query, store: IndexStore) -> bool:
     """The question's terms gather in one or two passages (a fact, and the article restating it): no
-    more than ``NARROW_PASSAGES`` passages hold over half as much of them as the best one does.
-    "Why can Toyota export cars?" is about one fact however it is phrased; "Why energy and AI?" is not."""
+    more than ``NARROW_PASSAGES`` of the passages BM25 ranks best for them hold over half as much of
+    them as the best one. "Why can Toyota export cars?" is about one fact; "Why energy and AI?" is not."""
     weights = _term_weights(query, store)
-    shares = sorted((_share(weights, store.token_set(i)) for i, c in enumerate(store.chunks)
-                     if c.lang == query.lang and c.kind != "faq"), reverse=True)
+    found = store.lexical_search(list(weights), NARROW_CANDIDATES, query.lang)
+    shares = sorted((_share(weights, store.token_set(i)) for i, _ in found if store.chunks[i].kind != "faq"),
+                    reverse=True)
     return bool(shares) and shares[0] > 0 and sum(s > shares[0] / 2 for s in shares) <= NARROW_PASSAGES
+
+
+def faq_answer(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Sentence]:
+    """The article's own answer when the top passage is an FAQ entry asking the same question (its
+    question line at least ``FAQ_MATCH`` similar to the question), without the "A2:" label."""
+    index = hits[0].chunks.get(query.lang) if hits else None
+    if index is None or store.chunks[index].kind != "faq":
+        return []
+    units, vectors = store.units(index)
+    query_vector = np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
+    if len(units) < 2 or not _is_question(units[0]) or float(vectors[0] @ query_vector) < FAQ_MATCH:
+        return []
+    return [Sentence(_FAQ_LABEL.sub("", unit), (index,), "blog", attributed=n > 0) for n, unit in enumerate(units[1:])]
 
 
 def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, store: IndexStore) -> list[Sentence]:
     """The section in at most ``BRIEF_SENTENCES`` sentences, in document order: an article section's own
-    sentences (without questions and list announcements), or the lead sentence of each fact-sheet passage."""
-    members = [i for i, c in enumerate(store.chunks)
-               if c.doc == doc and c.lang == query.lang and c.kind != "faq" and _in_section(c.section, section)]
+    sentences (without questions, asides and list announcements), or the lead sentence of each
+    fact-sheet passage."""
+    members = [i for i in store.doc_chunks(doc, query.lang)
+               if store.chunks[i].kind != "faq" and _in_section(store.chunks[i].section, section)]
     candidates = score_units(query, vector, [Hit(store.chunks[i].block_key, store.blocks[store.chunks[i].block_key],
                                                  score=1.0) for i in members], store)
     if doc == "factsheet":  # each passage by its best sentence, told by its lead sentence
@@ -91,8 +128,9 @@ def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, stor
             best_per_chunk.setdefault(candidate.chunk, candidate)
         chosen = sorted(list(best_per_chunk)[:BRIEF_SENTENCES], key=lambda i: store.chunks[i].position)
         return [Sentence(store.chunks[i].units[0], (i,), doc) for i in chosen]
-    candidates = [c for c in candidates if not _is_question(c.text) and not _LIST_LEAD.search(c.text)]
-    chosen = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: _reading_order(c, store))
+    candidates = [c for c in candidates
+                  if not _is_question(c.text) and not _LIST_LEAD.search(c.text) and not _ASIDE.fullmatch(c.text)]
+    chosen = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: (store.chunks[c.chunk].position, c.chunk, c.unit))
     return [Sentence(_with_question(c, store), _with_support(c, store), doc, attributed=n > 0)
             for n, c in enumerate(chosen)]
 
@@ -105,29 +143,23 @@ def _with_question(candidate: Candidate, store: IndexStore) -> str:
     """The sentence, after the question it answers when the article asks one just before it
     ("Why now? It is to reduce …")."""
     chunk = store.chunks[candidate.chunk]
-    n = chunk.units.index(candidate.text)
-    if n and _is_question(chunk.units[n - 1]):
-        return chunk.units[n - 1] + ("" if chunk.lang == "ja" else " ") + candidate.text
+    if candidate.unit and _is_question(chunk.units[candidate.unit - 1]):
+        return chunk.units[candidate.unit - 1] + ("" if chunk.lang == "ja" else " ") + candidate.text
     return candidate.text
 
 
-def _reading_order(candidate: Candidate, store: IndexStore) -> tuple[int, int, int]:
-    chunk = store.chunks[candidate.chunk]
-    return chunk.position, chunk.part, chunk.units.index(candidate.text)
-
-
 def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
-    """The article passage, and before it the fact-sheet passage that holds the sentence's facts, if one does."""
-    unit_tokens = store.unit_token_sets(candidate.chunk)[store.chunks[candidate.chunk].units.index(candidate.text)]
+    """The article passage, and before it the fact-sheet passage whose text holds the sentence's facts
+    (all its amounts, ``SUPPORT_SHARE`` of its terms), if one does."""
+    unit_tokens = store.unit_token_sets(candidate.chunk)[candidate.unit]
+    if not unit_tokens:
+        return (candidate.chunk,)
     amounts = {t for t in unit_tokens if t.startswith(_AMOUNT)}
-    lang = store.chunks[candidate.chunk].lang
     best, best_share = None, SUPPORT_SHARE
-    for index, chunk in enumerate(store.chunks):
-        if chunk.doc != "factsheet" or chunk.lang != lang or not unit_tokens:
-            continue
-        passage = store.token_set(index)
+    for index in store.doc_chunks("factsheet", store.chunks[candidate.chunk].lang):
+        passage = store.text_tokens(index)
         share = len(unit_tokens & passage) / len(unit_tokens)
-        if amounts <= passage and share >= best_share:
+        if amounts <= passage and (share > best_share or best is None and share == best_share):
             best, best_share = index, share
     return (candidate.chunk,) if best is None else (best, candidate.chunk)
 
@@ -135,8 +167,7 @@ def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
 def document_digest(query: Query, store: IndexStore) -> list[Sentence]:
     """The fact sheet in brief: the lead sentence of the first passage of each top-level section."""
     leads: dict[str, int] = {}
-    for index, chunk in enumerate(store.chunks):
-        if chunk.doc == "factsheet" and chunk.lang == query.lang and chunk.units:
-            leads.setdefault(top_section(chunk.section), index)
-    return [Sentence(store.chunks[i].units[0], (i,), "factsheet")
-            for i in sorted(leads.values(), key=lambda i: store.chunks[i].position)]
+    for index in store.doc_chunks("factsheet", query.lang):
+        if store.chunks[index].units:
+            leads.setdefault(top_section(store.chunks[index].section), index)
+    return [Sentence(store.chunks[i].units[0], (i,), "factsheet") for i in leads.values()]

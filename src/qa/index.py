@@ -591,6 +591,7 @@ class IndexStore:
         self._texts: dict[int, str] = {}
         self._unit_tokens: dict[int, tuple[frozenset[str], ...]] = {}
         self._heading_tokens: dict[str, frozenset[str]] = {}
+        self._doc_chunks: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
@@ -667,6 +668,19 @@ class IndexStore:
         cached = self._unit_tokens.get(chunk_index)
         if cached is None:
             cached = self._unit_tokens[chunk_index] = tuple(frozenset(tokens(u)) for u in self.chunks[chunk_index].units)
+        return cached
+
+    def text_tokens(self, chunk_index: int) -> frozenset[str]:
+        """Lexical tokens of the passage's own text (its units), without headings or readings."""
+        return frozenset().union(*self.unit_token_sets(chunk_index))
+
+    def doc_chunks(self, doc: str, lang: str) -> tuple[int, ...]:
+        """Indices of one document's chunks in one language, in reading order (cached)."""
+        cached = self._doc_chunks.get((doc, lang))
+        if cached is None:
+            cached = self._doc_chunks[(doc, lang)] = tuple(
+                sorted((i for i, c in enumerate(self.chunks) if c.doc == doc and c.lang == lang),
+                       key=lambda i: (self.chunks[i].position, self.chunks[i].part)))
         return cached
 
     def heading_tokens(self, heading: str) -> frozenset[str]:

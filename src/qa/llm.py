@@ -102,4 +102,4 @@ def llm_draft(llm: Any, query: Query, hits: list[Hit], store: IndexStore) -> Dra
     sentences = checked_sentences(text, passages, store, query.lang)
     if not sentences:
         return Draft(abstained=True, reason="no sentence of the model's answer cited a given passage")
-    return Draft(sentences=sentences, confidence=1.0)
+    return Draft(sentences=sentences)

@@ -57,13 +57,12 @@ class HybridRetriever(BaseRetriever):
         store: IndexStore | None = None,
         k: int | None = None,
         timings: dict[str, float] | None = None,
-        docs: tuple[str, ...] | None = None,
     ) -> list[Hit]:
         """The best ``k`` blocks for ``text``, searched in ``langs``; stage times go to ``timings``."""
         timings = {} if timings is None else timings
         clock = time.perf_counter()
         store = store or self.index.get()
-        depth = self.depth + (8 if exclude_faq else 0) + (self.depth if docs else 0)
+        depth = self.depth + (8 if exclude_faq else 0)
         lists: dict[str, list[tuple[int, float]]] = {}
         dense_scores: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
@@ -90,7 +89,7 @@ class HybridRetriever(BaseRetriever):
             seen: set[str] = set()
             for i, _score in found:
                 chunk = store.chunks[i]
-                if (exclude_faq and chunk.kind == "faq") or (docs and chunk.doc not in docs) or chunk.block_key in seen:
+                if (exclude_faq and chunk.kind == "faq") or chunk.block_key in seen:
                     continue
                 seen.add(chunk.block_key)
                 hit = hits.setdefault(chunk.block_key, Hit(chunk.block_key, store.blocks[chunk.block_key]))

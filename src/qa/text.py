@@ -132,6 +132,17 @@ def names_us_state(text: str) -> bool:
     return any(re.fullmatch(r"[\u30a0-\u30ffー]+州?", p) for p in places(text))
 
 
+def name_tokens(text: str) -> frozenset[str]:
+    """Tokens (as ``tokens`` gives them) of the proper names in a text: Japanese proper nouns by
+    morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies")."""
+    found = set()
+    for run in _CJK_RUN.findall(normalize(text)):
+        tokenizer, mode = _sudachi()
+        found |= {m.normalized_form() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[1] == "固有名詞"}
+    inside = re.findall(r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
+    return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
+
+
 def _japanese_tokens(run: str) -> tuple[str, ...]:
     return tuple(form for form, _pos in _japanese_morphemes(run))
 
