@@ -29,7 +29,7 @@ class Chunk:
     units: tuple[str, ...] = field(default=())
     opening: bool = False  # under the document's title alone, before its first section heading
 
-    @property
+    @cached_property
     def block_key(self) -> str:
         """The id shared by a chunk and its twin in the other language."""
         return f"{self.doc}.{self.position:04d}.{self.part}"

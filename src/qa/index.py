@@ -592,6 +592,7 @@ class IndexStore:
         self._unit_tokens: dict[int, tuple[frozenset[str], ...]] = {}
         self._heading_tokens: dict[str, frozenset[str]] = {}
         self._doc_chunks: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._text_tokens: dict[int, frozenset[str]] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
@@ -671,8 +672,11 @@ class IndexStore:
         return cached
 
     def text_tokens(self, chunk_index: int) -> frozenset[str]:
-        """Lexical tokens of the passage's own text (its units), without headings or readings."""
-        return frozenset().union(*self.unit_token_sets(chunk_index))
+        """Lexical tokens of the passage's own text (its units), without headings or readings (cached)."""
+        cached = self._text_tokens.get(chunk_index)
+        if cached is None:
+            cached = self._text_tokens[chunk_index] = frozenset().union(*self.unit_token_sets(chunk_index))
+        return cached
 
     def doc_chunks(self, doc: str, lang: str) -> tuple[int, ...]:
         """Indices of one document's chunks in one language, in reading order (cached)."""
