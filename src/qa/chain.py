@@ -18,7 +18,7 @@ from qa.answerability import AnswerabilityModel, unknown_terms
 from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
 from qa.config import Settings
 from qa.corpus import LANGUAGES
-from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
+from qa.digest import SECTION_VOTERS, document_digest, faq_answer, is_narrow, section_brief, topic_section
 from qa.embeddings import get_embedder
 from qa.index import IndexStore, LiveIndex, build_index, build_needed
 from qa.query import Query, analyse
@@ -26,7 +26,6 @@ from qa.retriever import Hit, HybridRetriever
 from qa.text import name_tokens
 
 SEARCH_DEPTH = 5
-SECTION_VOTERS = 12  # passages whose scores vote for the section a broad question is about
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class QAChain(Runnable[dict, Answer]):
         if query.history_question:
             focus_vector = self.embedder.embed_query_array(query.text)
         ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
-                                       k=2 * SECTION_VOTERS, timings=timings)
+                                       k=2 * SECTION_VOTERS, timings=timings)  # broad questions vote with more
         hits = ranked[:SEARCH_DEPTH]
         clock = time.perf_counter()
         if self.llm is not None:
@@ -138,7 +137,7 @@ class QAChain(Runnable[dict, Answer]):
         unknown = unknown_terms(query, store)
         if unknown and (draft.abstained or unknown & name_tokens(query.text)):  # "… Korean companies?"
             return draft
-        topic = topic_section(query, [h for h in ranked if not _is_faq(h, store)][:SECTION_VOTERS], store)
+        topic = topic_section(query, ranked, store)
         if query.summary and not (topic and topic.named):
             if digest := document_digest(query, store):
                 return Draft(sentences=digest)
@@ -180,10 +179,6 @@ class QAChain(Runnable[dict, Answer]):
             n=n, doc=chunk.doc, section=chunk.section, lang=chunk.lang, text=chunk.text, chunk_id=chunk.chunk_id,
             twin_text=twin.text if twin else "", twin_chunk_id=twin.chunk_id if twin else "",
         )
-
-
-def _is_faq(hit: Hit, store: IndexStore) -> bool:
-    return store.chunks[next(iter(hit.chunks.values()))].kind == "faq"
 
 
 def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:

@@ -11,6 +11,8 @@ from qa.text import clauses, plain, sentences, tokens
 
 SECTION_SEPARATOR = " > "
 MAX_CHUNK_CHARS = {"ja": 450, "en": 1200}  # well inside multilingual-e5's 512 tokens
+SUPPORT_SHARE = 0.8  # a fact-sheet passage backs an article sentence: all its amounts, this share of its terms
+_AMOUNT = ("usd:", "pct:")
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,26 @@ def make_chunks(blocks_by_doc: dict[tuple[str, str], list[Block]]) -> list[Chunk
                     )
                 )
     return chunks
+
+
+def fact_sheet_support(chunks: list[Chunk]) -> dict[str, tuple[str, ...]]:
+    """For each article chunk, per answer unit, the id of the fact-sheet passage (same language) whose
+    text holds the unit's facts: all its amounts and ``SUPPORT_SHARE`` of its terms ("" where none does)."""
+    passages = [(c.chunk_id, c.lang, frozenset(t for u in c.units for t in tokens(u)))
+                for c in chunks if c.doc == "factsheet"]
+    support: dict[str, tuple[str, ...]] = {}
+    for chunk in chunks:
+        if chunk.doc != "blog":
+            continue
+        found = []
+        for unit in chunk.units:
+            terms = frozenset(tokens(unit))
+            amounts = {t for t in terms if t.startswith(_AMOUNT)}
+            best, best_share = "", SUPPORT_SHARE
+            for chunk_id, lang, passage in passages:
+                share = len(terms & passage) / len(terms) if terms else 0.0
+                if lang == chunk.lang and amounts <= passage and (share > best_share or not best and share == best_share):
+                    best, best_share = chunk_id, share
+            found.append(best)
+        support[chunk.chunk_id] = tuple(found)
+    return support

@@ -151,10 +151,14 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     return sorted(candidates, key=lambda c: -c.score)
 
 
+def is_question(text: str) -> bool:
+    return text.rstrip().endswith(("?", "？"))
+
+
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked
     and holds the kind of fact asked for."""
-    return not candidate.text.rstrip().endswith(("?", "？")) and candidate.coverage >= MIN_UNIT_COVERAGE \
+    return not is_question(candidate.text) and candidate.coverage >= MIN_UNIT_COVERAGE \
         and (not query.answer_type or _has_type(query, candidate.text, store))
 
 

@@ -16,19 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunks import SECTION_SEPARATOR
-from qa.compose import Candidate, Sentence, score_units
+from qa.compose import Candidate, Sentence, is_question, score_units
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
 from qa.text import GENERIC_PLACES
 
+SECTION_VOTERS = 12  # retrieved passages that vote for the section a broad question is about
 BRIEF_SENTENCES = 12  # at most this many sentences from the section a broad question is about
 NARROW_PASSAGES = 2  # a question whose terms gather in this many passages at most is about one fact
 NARROW_CANDIDATES = 20  # passages (BM25's best for the question's terms) that narrowness is judged on
 FAQ_MATCH = 0.87  # an FAQ entry answers a question this similar (e5 cosine) to its own question line
-SUPPORT_SHARE = 0.8  # a fact-sheet passage backs an article sentence: all its amounts, this share of its terms
 _LIST_LEAD = re.compile(r"\bthe following\b|\bas follows\b|以下の")
-_AMOUNT = ("usd:", "pct:")
 _ASIDE = re.compile(r"[(（].*[)）]")  # a parenthetical on its own ("(1.8 pass)")
 _FAQ_LABEL = re.compile(r"^[QA]\d+\s*[:：]\s*")
 PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
@@ -52,20 +51,18 @@ class Topic:
 
 
 def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> Topic | None:
-    """The top-level section the retrieved passages point to most. Each votes for its section with its
-    fused score times the share of the question's terms it holds; a section whose heading names them
-    counts up to twice. A document's opening and the article's FAQ entries do not vote."""
+    """The top-level section that the best ``SECTION_VOTERS`` retrieved passages outside the FAQ point to
+    most. Each votes for its section with its fused score times the share of the question's terms it
+    holds; a section whose heading names them counts up to twice. A document's opening does not vote."""
     weights = _term_weights(query, store)
     topics = {t for t in weights if t not in PARTIES}
     votes: dict[tuple[str, str], float] = {}
     headings: dict[tuple[str, str], float] = {}
     named: set[tuple[str, str]] = set()
-    for hit in hits:
-        index = hit.chunks.get(query.lang)
-        if index is None:
-            continue
+    voters = [(hit, hit.chunks[query.lang]) for hit in hits if query.lang in hit.chunks]
+    for hit, index in [(h, i) for h, i in voters if store.chunks[i].kind != "faq"][:SECTION_VOTERS]:
         chunk = store.chunks[index]
-        if chunk.opening or chunk.kind == "faq":
+        if chunk.opening:
             continue
         key = (chunk.doc, top_section(chunk.section))
         heading = store.heading_tokens(chunk.section)
@@ -108,8 +105,7 @@ def faq_answer(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexSt
     if index is None or store.chunks[index].kind != "faq":
         return []
     units, vectors = store.units(index)
-    query_vector = np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
-    if len(units) < 2 or not _is_question(units[0]) or float(vectors[0] @ query_vector) < FAQ_MATCH:
+    if len(units) < 2 or not is_question(units[0]) or float(vectors[0] @ vector) < FAQ_MATCH:
         return []
     return [Sentence(_FAQ_LABEL.sub("", unit), (index,), "blog", attributed=n > 0) for n, unit in enumerate(units[1:])]
 
@@ -129,39 +125,26 @@ def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, stor
         chosen = sorted(list(best_per_chunk)[:BRIEF_SENTENCES], key=lambda i: store.chunks[i].position)
         return [Sentence(store.chunks[i].units[0], (i,), doc) for i in chosen]
     candidates = [c for c in candidates
-                  if not _is_question(c.text) and not _LIST_LEAD.search(c.text) and not _ASIDE.fullmatch(c.text)]
+                  if not is_question(c.text) and not _LIST_LEAD.search(c.text) and not _ASIDE.fullmatch(c.text)]
     chosen = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: (store.chunks[c.chunk].position, c.chunk, c.unit))
     return [Sentence(_with_question(c, store), _with_support(c, store), doc, attributed=n > 0)
             for n, c in enumerate(chosen)]
-
-
-def _is_question(text: str) -> bool:
-    return text.rstrip().endswith(("?", "？"))
 
 
 def _with_question(candidate: Candidate, store: IndexStore) -> str:
     """The sentence, after the question it answers when the article asks one just before it
     ("Why now? It is to reduce …")."""
     chunk = store.chunks[candidate.chunk]
-    if candidate.unit and _is_question(chunk.units[candidate.unit - 1]):
+    if candidate.unit and is_question(chunk.units[candidate.unit - 1]):
         return chunk.units[candidate.unit - 1] + ("" if chunk.lang == "ja" else " ") + candidate.text
     return candidate.text
 
 
 def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
-    """The article passage, and before it the fact-sheet passage whose text holds the sentence's facts
-    (all its amounts, ``SUPPORT_SHARE`` of its terms), if one does."""
-    unit_tokens = store.unit_token_sets(candidate.chunk)[candidate.unit]
-    if not unit_tokens:
-        return (candidate.chunk,)
-    amounts = {t for t in unit_tokens if t.startswith(_AMOUNT)}
-    best, best_share = None, SUPPORT_SHARE
-    for index in store.doc_chunks("factsheet", store.chunks[candidate.chunk].lang):
-        passage = store.text_tokens(index)
-        share = len(unit_tokens & passage) / len(unit_tokens)
-        if amounts <= passage and (share > best_share or best is None and share == best_share):
-            best, best_share = index, share
-    return (candidate.chunk,) if best is None else (best, candidate.chunk)
+    """The article passage, and before it the fact-sheet passage that holds the sentence's facts (found
+    when the index was built), if one does."""
+    backing = store.support[candidate.chunk][candidate.unit]
+    return (store.by_id[backing], candidate.chunk) if backing else (candidate.chunk,)
 
 
 def document_digest(query: Query, store: IndexStore) -> list[Sentence]:

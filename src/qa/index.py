@@ -7,7 +7,8 @@ Layout of ``index/``::
     LOCK                 held while a build runs, so builds never overlap
     v-<stamp>/           one complete version
         manifest.json    embedder, dimension, chunk hashes, counts, store ("embedded" or "server")
-        chunks.json      every chunk with its metadata, answer units and (Japanese) romanised readings
+        chunks.json      every chunk with its metadata, answer units, (Japanese) romanised readings and,
+                         for the article's units, the fact-sheet passage that holds their facts
         vectors.npy      the chunk embeddings, in chunk order (reuse, and search from memory)
         units.npy        embeddings of the answer units (for answer composition)
         lexical-ja/ …    BM25 per language (bm25s); Japanese also by romanised readings
@@ -44,14 +45,15 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa.chunks import Chunk, make_chunks
+from qa.chunks import Chunk, fact_sheet_support, make_chunks
 from qa.config import Settings
 from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
 from qa.text import normalize, readings, tokens
 
-FORMAT_VERSION = 8  # bump when chunking, units, lexical tokens or the store layout change
+FORMAT_VERSION = 9  # bump when chunking, units, lexical tokens or the store layout change
 COLLECTION_PREFIX = "qa-"
+_RECORD_EXTRAS = ("hash", "unit_rows", "readings", "support")  # chunks.json keys that are not Chunk fields
 _BATCH = 16
 
 
@@ -334,7 +336,7 @@ def _previous_vectors(version_dir: Path | None, embedder_name: str) -> dict[str,
     cache: dict[str, np.ndarray] = {}
     try:
         for record in records:
-            chunk = Chunk(**{k: v for k, v in record.items() if k not in ("hash", "unit_rows", "readings")})
+            chunk = Chunk(**{k: v for k, v in record.items() if k not in _RECORD_EXTRAS})
             if chunk.chunk_id in by_id:
                 cache[chunk.embed_text] = np.asarray(by_id[chunk.chunk_id], dtype=np.float32)
             start, _stop = record["unit_rows"]
@@ -459,11 +461,13 @@ def _write_version(
     unit_rows: list[np.ndarray] = []
     records = []
     offset = 0
+    support = fact_sheet_support(chunks)
     for chunk in chunks:
         units = np.asarray([vectors[u] for u in chunk.units], dtype=np.float32).reshape(-1, dim)
         unit_rows.append(units)
         records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)],
-                        "readings": readings(chunk.section + " " + chunk.text) if chunk.lang == "ja" else []})
+                        "readings": readings(chunk.section + " " + chunk.text) if chunk.lang == "ja" else [],
+                        "support": support.get(chunk.chunk_id, ())})
         offset += len(units)
     np.save(path / "units.npy", np.vstack(unit_rows))
     chunk_vectors = np.asarray([vectors[c.embed_text] for c in chunks], dtype=np.float32)
@@ -549,6 +553,7 @@ class IndexStore:
         records = json.loads((version_dir / "chunks.json").read_text(encoding="utf-8"))
         self.unit_rows = [tuple(r.pop("unit_rows")) for r in records]
         self.readings = [tuple(r.pop("readings")) for r in records]
+        self.support = [tuple(r.pop("support")) for r in records]  # per unit: a fact-sheet chunk id, or ""
         for r in records:
             r.pop("hash")
             r["units"] = tuple(r["units"])
@@ -592,7 +597,6 @@ class IndexStore:
         self._unit_tokens: dict[int, tuple[frozenset[str], ...]] = {}
         self._heading_tokens: dict[str, frozenset[str]] = {}
         self._doc_chunks: dict[tuple[str, str], tuple[int, ...]] = {}
-        self._text_tokens: dict[int, frozenset[str]] = {}
 
     def dense(self, query_vector: np.ndarray, k: int, lang: str) -> list[tuple[int, float]]:
         """Chunk indices and cosine similarities of the ``k`` nearest chunks in ``lang``.
@@ -669,13 +673,6 @@ class IndexStore:
         cached = self._unit_tokens.get(chunk_index)
         if cached is None:
             cached = self._unit_tokens[chunk_index] = tuple(frozenset(tokens(u)) for u in self.chunks[chunk_index].units)
-        return cached
-
-    def text_tokens(self, chunk_index: int) -> frozenset[str]:
-        """Lexical tokens of the passage's own text (its units), without headings or readings (cached)."""
-        cached = self._text_tokens.get(chunk_index)
-        if cached is None:
-            cached = self._text_tokens[chunk_index] = frozenset().union(*self.unit_token_sets(chunk_index))
         return cached
 
     def doc_chunks(self, doc: str, lang: str) -> tuple[int, ...]:

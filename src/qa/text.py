@@ -71,6 +71,12 @@ def _sudachi():
     return tokenizer
 
 
+def _morphemes(text: str) -> list:
+    """SudachiPy's morphemes of every Japanese run of a text."""
+    tokenizer, mode = _sudachi()
+    return [m for run in _CJK_RUN.findall(text) for m in tokenizer.tokenize(run, mode)]
+
+
 @lru_cache(maxsize=8192)
 def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
     """``(normalised form, part of speech)`` of the content morphemes of a Japanese run."""
@@ -92,10 +98,7 @@ _EN_GENERIC_PLACES = frozenset({"Japan", "United States", "Tokyo", "America", "U
 def places(text: str) -> frozenset[str]:
     """Specific place names in a text (Japanese by morphology; English by "in/at/near X", and the names
     of countries and US states)."""
-    found = set()
-    for run in _CJK_RUN.findall(text):
-        tokenizer, mode = _sudachi()
-        found |= {m.surface() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[2] == "地名"}
+    found = {m.surface() for m in _morphemes(text) if m.part_of_speech()[2] == "地名"}
     found |= {m.group(1).strip() for m in _EN_PLACE.finditer(text)}
     found |= set(_country_names().findall(text)) | set(_us_state_names().findall(text))
     found |= set(REGION.findall(text))
@@ -135,10 +138,7 @@ def names_us_state(text: str) -> bool:
 def name_tokens(text: str) -> frozenset[str]:
     """Tokens (as ``tokens`` gives them) of the proper names in a text: Japanese proper nouns by
     morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies")."""
-    found = set()
-    for run in _CJK_RUN.findall(normalize(text)):
-        tokenizer, mode = _sudachi()
-        found |= {m.normalized_form() for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[1] == "固有名詞"}
+    found = {m.normalized_form() for m in _morphemes(normalize(text)) if m.part_of_speech()[1] == "固有名詞"}
     inside = re.findall(r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
     return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
 
