@@ -15,7 +15,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa.answer import Answer, Citation, Conflict
 from qa.answerability import AnswerabilityModel, unknown_terms
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, Draft, compose
+from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, compose
+from qa.readers.base import Draft
 from qa.config import Settings
 from qa.corpus import LANGUAGES
 from qa.digest import SECTION_VOTERS, document_digest, faq_answer, is_narrow, section_brief, topic_section

@@ -9,7 +9,7 @@ calibrated answerability model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from qa.answerability import AnswerabilityModel, features, unknown_share
 from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
+from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
 from qa.text import REGION, has_cjk, is_country, names_us_state, places, romaji_key
 
@@ -49,26 +50,6 @@ class Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     unit: int = 0  # its position among the passage's units
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One sentence of an answer and the chunks it cites; ``attributed`` when the answer needs no "according
-    to the article" before it (a model wrote it, or an earlier sentence already says so)."""
-
-    text: str
-    chunks: tuple[int, ...]
-    doc: str
-    attributed: bool = False
-
-
-@dataclass
-class Draft:
-    """The composed answer before citations are numbered."""
-
-    sentences: list[Sentence] = field(default_factory=list)
-    abstained: bool = False
-    reason: str = ""
 
 
 def has_type(text: str, kind: str, after_year: int = 0) -> bool:

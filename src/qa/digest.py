@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunks import SECTION_SEPARATOR
-from qa.compose import Candidate, Sentence, is_question, score_units
+from qa.compose import Candidate, is_question, score_units
+from qa.readers.base import Sentence
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit

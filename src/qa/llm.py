@@ -12,7 +12,7 @@ import os
 import re
 from typing import Any
 
-from qa.compose import Draft, Sentence
+from qa.readers.base import Draft, Sentence
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
