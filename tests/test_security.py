@@ -35,7 +35,7 @@ def test_qa_chat_binds_loopback_by_default(monkeypatch):
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "chat.example.com"])
 def test_other_addresses_are_refused_without_authentication(host, monkeypatch, capsys):
-    from ui.app import launch
+    from qa.ui.app import launch
 
     monkeypatch.delenv("QA_AUTH", raising=False)
     monkeypatch.delenv("QA_AUTH_FILE", raising=False)
@@ -56,7 +56,7 @@ def test_refusal_from_the_real_command(built_settings):
 
 @pytest.mark.parametrize("value", ["justapassword", "user:", ":password"])
 def test_malformed_credentials_are_refused_even_on_loopback(value, monkeypatch, capsys):
-    from ui.app import launch
+    from qa.ui.app import launch
 
     monkeypatch.setenv("QA_AUTH", value)
     assert launch(host="127.0.0.1", port=free_port(), block=False, chain=object()) == 2
@@ -65,7 +65,7 @@ def test_malformed_credentials_are_refused_even_on_loopback(value, monkeypatch, 
 
 
 def test_credentials_file(tmp_path, monkeypatch):
-    from ui.app import _auth
+    from qa.ui.app import _auth
 
     path = tmp_path / "users"
     path.write_text("alice:one-secret\n\nbob:two:with:colons\n", encoding="utf-8")
@@ -110,7 +110,7 @@ def test_non_loopback_bind_with_authentication_requires_login(built_settings, ch
 
 
 def test_sources_view_hides_credentials_in_urls(chain):
-    from ui.app import ChatApp
+    from qa.ui.app import ChatApp
 
     settings = chain.settings.with_(chroma_url="http://admin:chroma-secret@db.internal:8000",
                                     llm="openai:qwen@https://user:llm-secret@llm.internal/v1")

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def serve(chain):
-    from ui.app import CSS, HEAD, build_app
+    from qa.ui.app import CSS, HEAD, build_app
 
     port = free_port()
     demo = build_app(chain)

@@ -17,7 +17,7 @@ from qa.chain import QAChain, build_chain
 from qa.embeddings import EmbedderError
 from qa.index import IndexMissingError, redact_url
 from qa.query import QuestionError
-from ui.render import answer_html
+from qa.ui.render import answer_html
 
 CONCURRENCY = 2  # one answer per core; answers take tens of milliseconds
 EXAMPLES = [

@@ -20,9 +20,17 @@ class Citation:
 
 @dataclass(frozen=True)
 class Conflict:
+    """What a commentary document and the primary document each say on one point; in the answer JSON
+    under their document ids (``{"topic", "blog", "factsheet"}`` for the bundled corpus)."""
+
     topic: str
-    blog: str
-    factsheet: str
+    commentary: str
+    primary: str
+    commentary_doc: str = "commentary"
+    primary_doc: str = "primary"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"topic": self.topic, self.commentary_doc: self.commentary, self.primary_doc: self.primary}
 
 
 @dataclass
@@ -34,17 +42,32 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    reader: str = "extractive"  # the reader that wrote the answer
 
     def to_dict(self) -> dict:
-        """Exactly the contract's answer JSON (plus the extra ``twin`` fields on citations)."""
+        """The contract's answer JSON (plus the extra ``twin`` fields on citations and ``reader``)."""
         return {
             "question": self.question,
             "language": self.language,
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [asdict(c) for c in self.citations],
-            "conflicts": [asdict(c) for c in self.conflicts],
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "reader": self.reader,
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+@dataclass
+class AnswerChunk:
+    """A piece of a streamed answer. ``text`` is answer text not yet shown; the last chunk also carries the
+    complete ``answer`` (citations, conflicts). Chunks add up: ``a + b`` joins the text and keeps the
+    latest complete answer, so summing a stream gives the whole text and the final ``Answer``."""
+
+    text: str = ""
+    answer: Answer | None = None
+
+    def __add__(self, other: "AnswerChunk") -> "AnswerChunk":
+        return AnswerChunk(self.text + other.text, other.answer or self.answer)

@@ -4,9 +4,10 @@ The top similarity score alone does not separate answerable from unanswerable
 questions, so the decision combines: coverage of the question's key terms
 (in either language), how many of the four ranked lists put the passage first,
 dense similarities of the passage and its best sentence, and the weight of
-question terms the corpus never uses. Weights are fitted by
-``python -m qa.calibration`` on ``eval/calibration/questions.jsonl`` (questions
-kept apart from the evaluation set) and stored in ``answerability.json``.
+question terms the corpus never uses, and the weight of the most important
+question term the passage lacks. Weights are fitted by ``python -m qa.training``
+on the training questions in ``train/`` (written apart from every evaluation
+set) and stored in ``models/answerability.json``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import numpy as np
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
+from qa.terms import content_probability
 from qa.text import romaji_key
 
-MODEL_PATH = Path(__file__).with_name("answerability.json")
-FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok")
+MODEL_PATH = Path(__file__).with_name("models") / "answerability.json"
+FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok", "missing")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 PREFIX = 5
 
@@ -43,21 +45,45 @@ def term_in(term: str, found: frozenset[str], text: str) -> bool:
     return False
 
 
-def coverage(query: Query, store: IndexStore, hit: Hit) -> float:
-    """Share of the question's (IDF-weighted) key terms found in the passage, in either language."""
-    terms = query.focus_tokens or query.context_tokens
+def term_weight(term: str, lang: str, store: IndexStore) -> float:
+    """How much a question term counts: its rarity in the corpus times how likely it names the topic."""
+    return store.idf_of(term, lang) * content_probability(term)
+
+
+def coverage_and_missing(query: Query, store: IndexStore, hit: Hit) -> tuple[float, float]:
+    """Share of the question's weighted key terms found in the passage (either language), and the
+    share of the heaviest term it lacks."""
+    terms = coverage_terms(query, store)
     if not terms:
-        return 0.0
+        return 0.0, 0.0
     found: frozenset[str] = frozenset().union(*(store.token_set(i) for i in hit.chunks.values()))
     text = " ".join(store.search_text(i) for i in hit.chunks.values())
-    total = sum(store.idf_of(t, query.lang) for t in terms)
-    return sum(store.idf_of(t, query.lang) for t in terms if term_in(t, found, text)) / total
+    weights = {t: term_weight(t, query.lang, store) for t in terms}
+    total = sum(weights.values()) or 1.0
+    covered = {t for t in terms if term_in(t, found, text)}
+    missing = max((w for t, w in weights.items() if t not in covered), default=0.0)
+    return sum(weights[t] for t in covered) / total, missing / total
+
+
+def coverage(query: Query, store: IndexStore, hit: Hit) -> float:
+    """Share of the question's weighted key terms found in the passage, in either language."""
+    return coverage_and_missing(query, store, hit)[0]
+
+
+def is_unknown(term: str, store: IndexStore) -> bool:
+    """No passage of the corpus uses the term, in any language."""
+    return all(term not in idf and romaji_key(term) not in idf for idf in store.idf.values())
 
 
 def unknown_terms(query: Query, store: IndexStore) -> frozenset[str]:
     """Key terms of the question that no passage of the corpus uses, in any language."""
-    return frozenset(t for t in query.focus_tokens
-                     if all(t not in idf and romaji_key(t) not in idf for idf in store.idf.values()))
+    return frozenset(t for t in query.focus_tokens if is_unknown(t, store))
+
+
+def coverage_terms(query: Query, store: IndexStore) -> tuple[str, ...]:
+    """The terms a passage must hold: the question's own, and of what it points back to, the words the
+    documents use (not the asker's remarks around it: "I work for a utility. What will it supply?")."""
+    return tuple(t for t in query.coverage_terms if t in query.focus_tokens or not is_unknown(t, store))
 
 
 def unknown_share(query: Query, store: IndexStore) -> float:
@@ -72,8 +98,9 @@ def unknown_share(query: Query, store: IndexStore) -> float:
 def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool, unknown: float,
              store: IndexStore) -> list[float]:
     """The feature vector of one (question, passage) pair, in the order of FEATURES."""
+    covered, missing = coverage_and_missing(query, store, hit)
     return [
-        coverage(query, store, hit),
+        covered,
         hit.dense,
         unit_dense,
         hit.score * 60 / 4,
@@ -81,6 +108,7 @@ def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool
         unknown,
         1.0 / (1 + rank),
         float(type_ok),
+        missing,
     ]
 
 

@@ -47,7 +47,7 @@ from qa.config import PROJECT_ROOT, Settings
 from qa.corpus import Block
 
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
-EVAL_DATA = PROJECT_ROOT / "eval" / "data"
+EVAL_DATA = PROJECT_ROOT / "eval" / "dev"
 BIN = Path(sys.executable).parent
 COLD_QUESTION = "フジクラの投資額は？"
 HEAVY_MODULES = ("gradio", "torch")

@@ -2,69 +2,60 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
+from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from qa.answer import Answer, Citation, Conflict
-from qa.answerability import AnswerabilityModel, unknown_terms
-from qa.compose import ABSTAIN_TEXT, BLOG_PREFIX, compose
-from qa.readers.base import Draft
+from qa.answer import Answer, AnswerChunk, Citation
+from qa.answerability import AnswerabilityModel
+from qa.compose import Policy
 from qa.config import Settings
+from qa.conflicts import disputed_blocks, load_conflicts
 from qa.corpus import LANGUAGES
-from qa.digest import SECTION_VOTERS, document_digest, faq_answer, is_narrow, section_brief, topic_section
+from qa.digest import SECTION_VOTERS
 from qa.embeddings import get_embedder
 from qa.index import IndexStore, LiveIndex, build_index, build_needed
+from qa.manifest import load_manifest
+from qa.premise import correction
 from qa.query import Query, analyse
+from qa.ranker import UnitRanker
+from qa.readers import get_reader
+from qa.readers.base import Draft, ReadRequest
+from qa.readers.extractive import ExtractiveReader
 from qa.retriever import Hit, HybridRetriever
-from qa.text import name_tokens
+from qa.variants import rewrite
 
 SEARCH_DEPTH = 5
-
-
-@dataclass(frozen=True)
-class ConflictNote:
-    """A point where the blog and the fact sheet disagree (from ``corpus/conflicts.json``)."""
-
-    topic: dict[str, str]
-    blog_blocks: frozenset[str]
-    factsheet_blocks: frozenset[str]
-    blog: dict[str, str]
-    factsheet: dict[str, str]
-
-
-def load_conflicts(corpus_dir: Path) -> list[ConflictNote]:
-    path = corpus_dir / "conflicts.json"
-    if not path.is_file():
-        return []
-    return [
-        ConflictNote(e["topic"], frozenset(e["blog_blocks"]), frozenset(e["factsheet_blocks"]), e["blog"], e["factsheet"])
-        for e in json.loads(path.read_text(encoding="utf-8"))
-    ]
 
 
 _FIRST_WORD = re.compile(r"([A-Z][a-z]*)(?:-[a-z]+)*\b(?![-\d])")  # "Economic", "Large-scale"; not "US", "A3", "US-Japan"
 _LEADING_CONJUNCTION = re.compile(r"^(および|ならびに|及び|並びに)")  # a list item cut from its sentence
 
 
-def _sentence(text: str, lang: str, marker: str, from_blog: bool, proper_names: frozenset[str]) -> str:
-    """One answer sentence with its citation markers; the article's words follow "according to the
-    article", their first word lower-cased unless it is a name or an acronym ("economic", "Japan", "US")."""
+def _sentence(text: str, lang: str, marker: str, attribution: str, proper_names: frozenset[str]) -> str:
+    """One answer sentence with its citation markers; a commentary's words follow its ``attribution``
+    ("according to the article"), their first word lower-cased unless it is a name or an acronym
+    ("economic", "Japan", "US")."""
     text = _LEADING_CONJUNCTION.sub("", text.strip().rstrip("。.．;；、,"))
-    if from_blog:
+    if attribution:
         first = _FIRST_WORD.match(text)
         lower = lang == "en" and first is not None and first.group(1) not in proper_names
-        text = BLOG_PREFIX[lang] + (text[0].lower() + text[1:] if lower else text)
+        text = attribution + (text[0].lower() + text[1:] if lower else text)
     if lang == "ja":
         return f"{text}。{marker}"
     return f"{text[0].upper()}{text[1:]} {marker}."
+
+
+def _same_language(rewritten: Query, original: Query) -> Query:
+    """A rewritten reading of a question, still shown as asked and answered in the language it was asked in
+    ("技術 MOC" stays Japanese after "MOC" is spelt out)."""
+    alternative = rewritten.alternative and _same_language(rewritten.alternative, original)
+    return replace(rewritten, text=original.text, lang=original.lang, alternative=alternative)
 
 
 class QAChain(Runnable[dict, Answer]):
@@ -82,9 +73,11 @@ class QAChain(Runnable[dict, Answer]):
         self.retriever = HybridRetriever(
             index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=SEARCH_DEPTH
         )
-        self.conflicts = load_conflicts(self.settings.corpus_dir)
-        self.answerability = AnswerabilityModel.load()
-        self.llm = llm
+        self.manifest = load_manifest(self.settings.corpus_dir)
+        self.conflicts = load_conflicts(self.settings.corpus_dir, self.manifest)
+        self.extractive = ExtractiveReader(Policy(AnswerabilityModel.load(), self.manifest.primary.id,
+                                                  UnitRanker.load(), disputed_blocks(self.conflicts)))
+        self.reader = get_reader(self.settings, llm)
 
     # -- Runnable
 
@@ -93,6 +86,12 @@ class QAChain(Runnable[dict, Answer]):
             input = {"question": input}
         return self.answer(input.get("question"), input.get("history") or [], exclude_faq=input.get("exclude_faq", False))
 
+    def stream(self, input: dict | str, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[AnswerChunk]:
+        """The answer as ``AnswerChunk``s: its text, then the complete ``Answer``."""
+        answer = self.invoke(input, config, **kwargs)
+        yield AnswerChunk(text=answer.answer)
+        yield AnswerChunk(answer=answer)
+
     # -- the pipeline
 
     def answer(self, question: Any, history: list[dict] | None = None, exclude_faq: bool = False) -> Answer:
@@ -100,55 +99,49 @@ class QAChain(Runnable[dict, Answer]):
         timings: dict[str, float] = {}
         query = analyse(question, history, self.settings.max_question_chars)
         store = self.index.get()
+        rewritten = rewrite(query.text, store)
+        if rewritten != query.text:  # a near-miss spelling, or an acronym the documents define
+            query = _same_language(analyse(rewritten, history, 2 * self.settings.max_question_chars), query)
+        query = replace(query, document=self.manifest.named_in(query.asked))
+        draft, hits = self._draft(query, store, exclude_faq, timings)
+        if draft.abstained and query.alternative is not None:  # read as a follow-up after all
+            query = query.alternative
+            draft, hits = self._draft(query, store, exclude_faq, timings)
         clock = time.perf_counter()
-        vector = self.embedder.embed_query_array(query.search_text)
-        timings["embed"] = (time.perf_counter() - clock) * 1000
-        focus_vector = vector
-        if query.history_question:
-            focus_vector = self.embedder.embed_query_array(query.text)
-        ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
-                                       k=2 * SECTION_VOTERS, timings=timings)  # broad questions vote with more
-        hits = ranked[:SEARCH_DEPTH]
-        clock = time.perf_counter()
-        if self.llm is not None:
-            from qa.llm import llm_draft
-
-            draft = llm_draft(self.llm, query, hits, store)
-        else:
-            draft = compose(query, focus_vector, hits, store, self.answerability)
-            if query.broad:
-                draft = self._broad(query, vector, ranked, store, draft)
+        if self.reader is not None:
+            draft = self.reader.read(ReadRequest(query, hits, store, draft))
+            timings["read"] = (time.perf_counter() - clock) * 1000
+            clock = time.perf_counter()
         answer = self._render(query, draft, hits, store)
-        timings["compose"] = (time.perf_counter() - clock) * 1000
+        timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.timings = timings
         return answer
 
-    def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore, draft: Draft) -> Draft:
-        """A broad question: the article's FAQ answer when the top passage is an FAQ entry asking the same;
-        the plain answer when the question names nothing, or one fact, or a name the documents never use;
-        the fact sheet in brief when it asks for the main points of no section in particular; else the
-        section it is about, in brief."""
-        if faq := faq_answer(query, vector, ranked[:1], store):
-            return Draft(sentences=faq)
-        if not query.focus_tokens and not query.summary:  # "Why?" alone
-            return draft
-        if not draft.abstained and is_narrow(query, store):
-            return draft
-        unknown = unknown_terms(query, store)
-        if unknown and (draft.abstained or unknown & name_tokens(query.text)):  # "… Korean companies?"
-            return draft
-        topic = topic_section(query, ranked, store)
-        if query.summary and not (topic and topic.named):
-            if digest := document_digest(query, store):
-                return Draft(sentences=digest)
-        brief = section_brief(query, vector, topic.doc, topic.section, store) if topic else []
-        return Draft(sentences=brief) if brief else draft
+    def _draft(self, query: Query, store: IndexStore, exclude_faq: bool, timings: dict[str, float]) -> tuple[Draft, list[Hit]]:
+        """Retrieve for one reading of the question and draft its extractive answer."""
+        clock = time.perf_counter()
+        vector = self.embedder.embed_query_array(query.search_text)
+        focus_vector = self.embedder.embed_query_array(query.asked) if query.history_question else vector
+        timings["embed"] = timings.get("embed", 0.0) + (time.perf_counter() - clock) * 1000
+        ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
+                                       k=2 * SECTION_VOTERS, timings=timings)  # broad questions vote with more
+        hits = ranked[:SEARCH_DEPTH]
+        clock = time.perf_counter()
+        draft = self.extractive.draft(query, vector, focus_vector, ranked, hits, store)
+        timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
+        return draft, hits
 
     def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
         lang = query.lang
         if draft.abstained:
-            return Answer(query.text, lang, ABSTAIN_TEXT[lang], True)
+            return Answer(query.text, lang, self.manifest.abstain_text(lang), True, reader=draft.reader)
+        if draft.sentences and not draft.brief:  # "… $30 billion …?" when the documents say $20 billion
+            said = " ".join(s.text for s in draft.sentences)
+            if fix := correction(query.asked, said, said, lang):
+                first = draft.sentences[0]
+                joined = fix + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])
+                draft = replace(draft, sentences=[replace(first, text=joined), *draft.sentences[1:]])
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         sentences = []
@@ -158,17 +151,14 @@ class QAChain(Runnable[dict, Answer]):
                     numbers[index] = len(numbers) + 1
                     citations.append(self._citation(numbers[index], index, store))
             markers = "".join(f"[{numbers[i]}]" for i in sentence.chunks)
-            sentences.append(_sentence(sentence.text, lang, markers, sentence.doc == "blog" and not sentence.attributed,
-                                       store.proper_names))
+            attributed = sentence.attributed or self.manifest.is_primary(sentence.doc)
+            attribution = "" if attributed else self.manifest.get(sentence.doc).attribution(lang)
+            sentences.append(_sentence(sentence.text, lang, markers, attribution, store.proper_names))
         text = ("" if lang == "ja" else " ").join(sentences)
         cited_blocks = {store.chunks[i].block_key for i in numbers}
         retrieved = {h.key for h in hits} | cited_blocks  # a section in brief cites beyond the top passages
-        conflicts = [
-            Conflict(note.topic[lang], note.blog[lang], note.factsheet[lang])
-            for note in self.conflicts
-            if cited_blocks & (note.factsheet_blocks | note.blog_blocks) and note.blog_blocks & retrieved
-        ]
-        return Answer(query.text, lang, text, False, citations, conflicts)
+        conflicts = [note.conflict(lang) for note in self.conflicts if note.applies(cited_blocks, retrieved)]
+        return Answer(query.text, lang, text, False, citations, conflicts, reader=draft.reader)
 
 
     @staticmethod
@@ -183,12 +173,9 @@ class QAChain(Runnable[dict, Answer]):
 
 
 def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:
-    """The chain over the persisted index (built first if missing)."""
-    if llm is None and (settings or Settings()).llm:
-        from qa.llm import chat_model_from_spec
-
-        llm = chat_model_from_spec((settings or Settings()).llm)
+    """The chain over the persisted index (built first if missing), reading with ``llm`` if given, else
+    with the reader ``settings`` ask for (``QA_READER``, ``QA_LLM``)."""
     return QAChain(settings, llm)
 
 
-__all__ = ["QAChain", "build_chain", "LANGUAGES"]
+__all__ = ["LANGUAGES", "QAChain", "build_chain"]

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from qa.corpus import Block
+from qa.numbers import MONEY_PREFIXES
 from qa.text import clauses, plain, sentences, tokens
 
 SECTION_SEPARATOR = " > "
 MAX_CHUNK_CHARS = {"ja": 450, "en": 1200}  # well inside multilingual-e5's 512 tokens
 SUPPORT_SHARE = 0.8  # a fact-sheet passage backs an article sentence: all its amounts, this share of its terms
-_AMOUNT = ("usd:", "pct:")
+_AMOUNT = (*MONEY_PREFIXES, "pct:")
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,15 @@ def make_chunks(blocks_by_doc: dict[tuple[str, str], list[Block]]) -> list[Chunk
     return chunks
 
 
-def fact_sheet_support(chunks: list[Chunk]) -> dict[str, tuple[str, ...]]:
-    """For each article chunk, per answer unit, the id of the fact-sheet passage (same language) whose
-    text holds the unit's facts: all its amounts and ``SUPPORT_SHARE`` of its terms ("" where none does)."""
+def primary_support(chunks: list[Chunk], primary: str) -> dict[str, tuple[str, ...]]:
+    """For each commentary chunk, per answer unit, the id of the ``primary`` document's passage (same
+    language) whose text holds the unit's facts: all its amounts and ``SUPPORT_SHARE`` of its terms
+    ("" where none does)."""
     passages = [(c.chunk_id, c.lang, frozenset(t for u in c.units for t in tokens(u)))
-                for c in chunks if c.doc == "factsheet"]
+                for c in chunks if c.doc == primary]
     support: dict[str, tuple[str, ...]] = {}
     for chunk in chunks:
-        if chunk.doc != "blog":
+        if chunk.doc == primary:
             continue
         found = []
         for unit in chunk.units:

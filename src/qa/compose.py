@@ -9,17 +9,20 @@ calibrated answerability model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answerability import AnswerabilityModel, features, unknown_share
+from qa.answerability import AnswerabilityModel, coverage_terms, features, unknown_share, unknown_terms
 from qa.index import IndexStore
-from qa.numbers import number_tokens
+from qa.numbers import is_money, number_tokens
 from qa.query import Query
+from qa.ranker import UnitRanker, unit_rows
+from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
-from qa.text import REGION, has_cjk, is_country, names_us_state, places, romaji_key
+from qa.text import has_cjk, name_tokens, name_words, place_mentions, romaji_key
+from qa.ubiquity import is_setting
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -29,13 +32,8 @@ EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
-_DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.I)
+_DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.IGNORECASE)
 
-ABSTAIN_TEXT = {
-    "ja": "資料(ファクトシートと解説記事)には、この質問に答える記述が見当たりません。",
-    "en": "The documents (the fact sheet and the article) do not answer this question.",
-}
-BLOG_PREFIX = {"ja": "解説記事によると、", "en": "According to the article, "}
 
 
 @dataclass
@@ -50,28 +48,24 @@ class Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     unit: int = 0  # its position among the passage's units
+    leans_on_lead: bool = False  # what it is about is named only in an earlier sentence of its passage
 
 
-def has_type(text: str, kind: str, after_year: int = 0) -> bool:
-    """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given)."""
+def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None) -> bool:
+    """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given; a
+    place the documents do not mention everywhere, given their ``store``)."""
     found = number_tokens(text)
-    if kind in ("date", "calendar date") and after_year:
+    if kind == "date" and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
     if kind == "amount":
-        return any(t.startswith("usd:") for t in found)
+        return any(is_money(t) for t in found)
     if kind == "percent":
         return any(t.startswith("pct:") for t in found)
-    if kind == "calendar date":
-        return any(t.startswith("month:") for t in found)
     if kind == "date":
         return any(t.startswith("month:") or re.fullmatch(r"num:(19|20)\d\d", t) for t in found) or bool(
             _DATE_WORDS.search(text))
     if kind == "place":
-        return bool(places(text))
-    if kind == "us state":
-        return names_us_state(text)
-    if kind == "named place":
-        return any(not REGION.fullmatch(p) and not is_country(p) for p in places(text))
+        return any(store is None or not is_setting(p, store) for p in place_mentions(text))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True
@@ -89,7 +83,9 @@ def latest_year(store: IndexStore) -> int:
 
 
 def _has_type(query: Query, text: str, store: IndexStore) -> bool:
-    return has_type(text, query.answer_type, latest_year(store) if query.future else 0)
+    if query.answer_type == "name":  # a name the question does not give already
+        return bool(name_words(text) - name_words(query.search_text))
+    return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store)
 
 
 def _foreign(term: str, lang: str) -> bool:
@@ -101,7 +97,7 @@ def _foreign(term: str, lang: str) -> bool:
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
     """Every unit of the retrieved passages in the question's language, best first."""
-    weights = {t: store.idf_of(t, query.lang) for t in (query.focus_tokens or query.context_tokens)}
+    weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store)}
     total = sum(weights.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []
@@ -119,16 +115,23 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
-        for n, (unit, unit_tokens, similarity) in enumerate(zip(units, store.unit_token_sets(index), dense)):
+        unit_token_sets = store.unit_token_sets(index)
+        for n, (unit, unit_tokens, similarity) in enumerate(zip(units, unit_token_sets, dense)):
+            # the passage's first sentence and its headings say what a later sentence is about ("It costs …")
+            lead = unit_token_sets[0] - unit_tokens if n else frozenset()
+            around = section_tokens | lead
             lexical = sum(w for t, w in weights.items() if t in unit_tokens)
-            lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens)
-            lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in section_tokens)
+            leans_on_lead = any(t in lead and ":" not in t for t in weights)  # a name, not an amount
+            lexical += sum(w for t, w in weights.items() if t in lead)
+            lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens | lead)
+            lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in around)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
             unit_coverage = lexical / total
             score += RANK_WEIGHT * hit.score / top
             if query.answer_type:
                 score += TYPE_BONUS if _has_type(query, unit, store) else -TYPE_BONUS
-            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n))
+            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
+                                        leans_on_lead))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -137,10 +140,11 @@ def is_question(text: str) -> bool:
 
 
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
-    """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked
-    and holds the kind of fact asked for."""
+    """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked,
+    holds the kind of fact asked for and does not name what the question sets aside."""
     return not is_question(candidate.text) and candidate.coverage >= MIN_UNIT_COVERAGE \
-        and (not query.answer_type or _has_type(query, candidate.text, store))
+        and (not query.answer_type or _has_type(query, candidate.text, store)) \
+        and not (query.excluded and set(query.excluded) & store.unit_token_sets(candidate.chunk)[candidate.unit])
 
 
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:
@@ -155,27 +159,73 @@ def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate],
     return rows
 
 
-def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore, model: AnswerabilityModel) -> Draft:
-    """Choose the answer's sentences, fact sheet first, from passages judged to answer; else abstain."""
+@dataclass(frozen=True)
+class Policy:
+    """What the extractive reader decides with: the answerability model, the learned unit ranker (if any),
+    the primary document, and the commentary blocks the primary one contradicts (each with the primary
+    blocks that say otherwise)."""
+
+    answerability: AnswerabilityModel
+    primary: str
+    ranker: UnitRanker | None = None
+    disputed: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore, policy: Policy) -> Draft:
+    """Choose the answer's sentences, the primary document first, from passages judged to answer; else
+    abstain. Among the sentences that may answer, the learned ranker (when there is one) picks. A
+    commentary passage the primary document contradicts gives way to the primary passage, if retrieved."""
+    if unknown := unknown_terms(query, store) & name_tokens(query.text):  # another entity than the documents'
+        return Draft(abstained=True, reason=f"the documents never name {', '.join(sorted(unknown))}")
     candidates = score_units(query, vector, hits, store)
-    probabilities = {
-        hit.key: model.probability(row)
-        for hit, row in zip(hits, passage_features(query, hits, candidates, store))
-    }
-    answering = {key for key, p in probabilities.items() if p >= model.threshold}
+    rows = passage_features(query, hits, candidates, store)
+    probabilities = {hit.key: policy.answerability.probability(row) for hit, row in zip(hits, rows)}
+    answering = {key for key, p in probabilities.items() if p >= policy.answerability.threshold}
     best_p = max(probabilities.values(), default=0.0)
     usable = [c for c in candidates if c.block in answering and is_usable(query, c, store)]
     if not usable:
         return Draft(abstained=True, reason=f"no passage answers (best {best_p:.2f})")
-    best = next((c for c in usable if c.doc == "factsheet"), usable[0])
+    if policy.ranker is not None:
+        p = policy.ranker.probabilities(unit_rows(candidates, {h.key: r for h, r in zip(hits, rows)},
+                                                  unit_type_ok(query, candidates, store), store))
+        learned = {id(c): float(score) for c, score in zip(candidates, p)}
+        usable.sort(key=lambda c: -learned[id(c)])
+    score = (lambda c: learned[id(c)]) if policy.ranker is not None else (lambda c: c.score)
+    answers = [c for c in usable if not announces_list(c.chunk, c.unit, store)] or usable
+    wanted = query.document or policy.primary
+    best = next((c for c in answers if c.doc == wanted), answers[0])
+    if best.block in policy.disputed and not query.document:
+        said_otherwise = [c for c in candidates if c.block in policy.disputed[best.block] and is_usable(query, c, store)]
+        best = said_otherwise[0] if said_otherwise else best
     chosen = [best]
     if not query.answer_type:
-        for candidate in usable:
-            if len(chosen) >= MAX_SENTENCES or candidate.score < EXTRA_RATIO * best.score:
+        for candidate in answers:
+            if len(chosen) >= MAX_SENTENCES or score(candidate) < EXTRA_RATIO * score(best):
                 break
             if candidate not in chosen and candidate.doc == best.doc:
                 chosen.append(candidate)
-    # the best passage first; several sentences of one passage in their reading order
+    return _draft(chosen, store)
+
+
+def unit_type_ok(query: Query, candidates: list[Candidate], store: IndexStore) -> list[bool]:
+    return [not query.answer_type or _has_type(query, c.text, store) for c in candidates]
+
+
+def _draft(chosen: list[Candidate], store: IndexStore) -> Draft:
+    """The chosen units as answer sentences: the best passage first, one passage's units in reading order."""
     passages = list(dict.fromkeys(c.chunk for c in chosen))
-    chosen.sort(key=lambda c: (passages.index(c.chunk), c.unit))
-    return Draft(sentences=[Sentence(c.text, (c.chunk,), c.doc) for c in chosen])
+    chosen = sorted(chosen, key=lambda c: (passages.index(c.chunk), c.unit))
+    shown = {(c.chunk, c.unit) for c in chosen}
+    return Draft(sentences=[Sentence(_readable(c, store, shown), (c.chunk,), c.doc) for c in chosen])
+
+
+def _readable(candidate: Candidate, store: IndexStore, shown: set[tuple[int, int]]) -> str:
+    """The unit as it reads on its own: after the sentence it points back to (unless that is shown too),
+    without an FAQ label."""
+    if (candidate.chunk, candidate.unit - 1) in shown:
+        text = candidate.text
+    elif candidate.leans_on_lead and (candidate.chunk, 0) not in shown:
+        text = with_lead(candidate.chunk, candidate.unit, store)
+    else:
+        text = with_antecedent(candidate.chunk, candidate.unit, store)
+    return strip_label(text)

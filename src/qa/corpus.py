@@ -16,6 +16,7 @@ LANGUAGES = ("ja", "en")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 _BULLET = re.compile(r"^[–•\-*]\s+")
 _FAQ = re.compile(r"^Q(\d+)\s*[:：]")
+FAQ_LABEL = re.compile(r"^[QA]\d+\s*[:：]\s*")  # "Q2: " / "A2: " before an FAQ entry's question and answer
 _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from qa.chunks import SECTION_SEPARATOR
 from qa.compose import Candidate, is_question, score_units
+from qa.readable import strip_label
 from qa.readers.base import Sentence
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import GENERIC_PLACES
+from qa.ubiquity import ubiquitous
 
 SECTION_VOTERS = 12  # retrieved passages that vote for the section a broad question is about
 BRIEF_SENTENCES = 12  # at most this many sentences from the section a broad question is about
@@ -30,8 +31,6 @@ NARROW_CANDIDATES = 20  # passages (BM25's best for the question's terms) that n
 FAQ_MATCH = 0.87  # an FAQ entry answers a question this similar (e5 cosine) to its own question line
 _LIST_LEAD = re.compile(r"\bthe following\b|\bas follows\b|以下の")
 _ASIDE = re.compile(r"[(（].*[)）]")  # a parenthetical on its own ("(1.8 pass)")
-_FAQ_LABEL = re.compile(r"^[QA]\d+\s*[:：]\s*")
-PARTIES = GENERIC_PLACES | {"japan", "u", "us", "america", "american", "unit", "stat"}  # as tokens() has them
 
 
 def top_section(section: str) -> str:
@@ -56,7 +55,7 @@ def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> Topic | N
     most. Each votes for its section with its fused score times the share of the question's terms it
     holds; a section whose heading names them counts up to twice. A document's opening does not vote."""
     weights = _term_weights(query, store)
-    topics = {t for t in weights if t not in PARTIES}
+    topics = {t for t in weights if t not in ubiquitous(store)}
     votes: dict[tuple[str, str], float] = {}
     headings: dict[tuple[str, str], float] = {}
     named: set[tuple[str, str]] = set()
@@ -108,18 +107,20 @@ def faq_answer(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexSt
     units, vectors = store.units(index)
     if len(units) < 2 or not is_question(units[0]) or float(vectors[0] @ vector) < FAQ_MATCH:
         return []
-    return [Sentence(_FAQ_LABEL.sub("", unit), (index,), "blog", attributed=n > 0) for n, unit in enumerate(units[1:])]
+    doc = store.chunks[index].doc
+    return [Sentence(strip_label(unit), (index,), doc, attributed=n > 0) for n, unit in enumerate(units[1:])]
 
 
-def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, store: IndexStore) -> list[Sentence]:
-    """The section in at most ``BRIEF_SENTENCES`` sentences, in document order: an article section's own
+def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, store: IndexStore,
+                  primary: str) -> list[Sentence]:
+    """The section in at most ``BRIEF_SENTENCES`` sentences, in document order: a commentary section's own
     sentences (without questions, asides and list announcements), or the lead sentence of each
-    fact-sheet passage."""
+    passage of the ``primary`` document."""
     members = [i for i in store.doc_chunks(doc, query.lang)
                if store.chunks[i].kind != "faq" and _in_section(store.chunks[i].section, section)]
     candidates = score_units(query, vector, [Hit(store.chunks[i].block_key, store.blocks[store.chunks[i].block_key],
                                                  score=1.0) for i in members], store)
-    if doc == "factsheet":  # each passage by its best sentence, told by its lead sentence
+    if doc == primary:  # each passage by its best sentence, told by its lead sentence
         best_per_chunk: dict[int, Candidate] = {}
         for candidate in candidates:
             best_per_chunk.setdefault(candidate.chunk, candidate)
@@ -148,10 +149,10 @@ def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
     return (store.by_id[backing], candidate.chunk) if backing else (candidate.chunk,)
 
 
-def document_digest(query: Query, store: IndexStore) -> list[Sentence]:
-    """The fact sheet in brief: the lead sentence of the first passage of each top-level section."""
+def document_digest(query: Query, store: IndexStore, primary: str) -> list[Sentence]:
+    """The primary document in brief: the lead sentence of the first passage of each top-level section."""
     leads: dict[str, int] = {}
-    for index in store.doc_chunks("factsheet", query.lang):
+    for index in store.doc_chunks(primary, query.lang):
         if store.chunks[index].units:
             leads.setdefault(top_section(store.chunks[index].section), index)
-    return [Sentence(store.chunks[i].units[0], (i,), "factsheet") for i in leads.values()]
+    return [Sentence(store.chunks[i].units[0], (i,), primary) for i in leads.values()]

@@ -45,8 +45,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa.chunks import Chunk, fact_sheet_support, make_chunks
+from qa.chunks import Chunk, make_chunks, primary_support
 from qa.config import Settings
+from qa.manifest import load_manifest
 from qa.corpus import LANGUAGES, read_corpus
 from qa.embeddings import EmbedderError, get_embedder
 from qa.text import normalize, readings, tokens
@@ -461,7 +462,7 @@ def _write_version(
     unit_rows: list[np.ndarray] = []
     records = []
     offset = 0
-    support = fact_sheet_support(chunks)
+    support = primary_support(chunks, load_manifest(settings.corpus_dir).primary.id)
     for chunk in chunks:
         units = np.asarray([vectors[u] for u in chunk.units], dtype=np.float32).reshape(-1, dim)
         unit_rows.append(units)

@@ -9,11 +9,13 @@ is primary, the others commentary, each named by its id.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from qa.corpus import LANGUAGES, CorpusError
+from qa.text import normalize
 
 MANIFEST_NAME = "manifest.json"
 ROLES = ("primary", "commentary")
@@ -30,6 +32,7 @@ class DocumentInfo:
     date: str = ""
     publisher: dict[str, str] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()  # what askers call it, in any language ("the article", "記事")
 
     @property
     def primary(self) -> bool:
@@ -38,6 +41,11 @@ class DocumentInfo:
     def label(self, lang: str) -> str:
         """The document's display name in ``lang`` ("Fact sheet", "解説記事")."""
         return self.name.get(lang) or next(iter(self.name.values()), self.id)
+
+    def attribution(self, lang: str) -> str:
+        """What an answer says before a sentence taken from this document ("According to the article, ")."""
+        name = self.label(lang)
+        return f"{name}によると、" if lang == "ja" else f"According to the {name[:1].lower()}{name[1:]}, "
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,28 @@ class Manifest:
         except KeyError:
             return doc_id
 
+    def named_in(self, question: str) -> str:
+        """The id of the one document a question asks about by name ("according to the article, …"), or ""."""
+        text = normalize(question)
+        named = {d.id for d in self.documents
+                 if any(_mentions(text, normalize(alias)) for alias in (*d.name.values(), *d.aliases))}
+        return next(iter(named)) if len(named) == 1 else ""
+
+    def abstain_text(self, lang: str) -> str:
+        """The answer given when the documents do not answer, naming them."""
+        names = [d.label(lang) for d in self.documents]
+        if lang == "ja":
+            return f"資料({'と'.join(names)})には、この質問に答える記述が見当たりません。"
+        listed = " and ".join(f"the {n[:1].lower()}{n[1:]}" for n in names)
+        return f"The documents ({listed}) do not answer this question."
+
+
+def _mentions(text: str, alias: str) -> bool:
+    """``alias`` occurs in ``text``: as whole words when it is written in Latin letters."""
+    if alias.isascii():
+        return re.search(rf"\b{re.escape(alias)}s?\b", text) is not None
+    return alias in text
+
 
 def _localised(value: object, source: Path, key: str) -> dict[str, str]:
     if value is None:
@@ -83,6 +113,15 @@ def _localised(value: object, source: Path, key: str) -> dict[str, str]:
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return dict(value)
     raise CorpusError(f"{source}: '{key}' must be text or {{lang: text}}, not {value!r}")
+
+
+def _localised_lists(value: object, source: Path) -> list[list[str]]:
+    if value is None:
+        return []
+    if isinstance(value, dict) and all(isinstance(v, list) and all(isinstance(a, str) for a in v)
+                                       for v in value.values()):
+        return list(value.values())
+    raise CorpusError(f"{source}: 'aliases' must be {{lang: [names]}}, not {value!r}")
 
 
 def _document(entry: object, source: Path) -> DocumentInfo:
@@ -98,6 +137,7 @@ def _document(entry: object, source: Path) -> DocumentInfo:
         date=str(entry.get("date", "")),
         publisher=_localised(entry.get("publisher"), source, "publisher"),
         origin=_localised(entry.get("origin"), source, "origin"),
+        aliases=tuple(a for names in _localised_lists(entry.get("aliases"), source) for a in names),
     )
 
 

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from qa.text import detect_language, key_terms, normalize, stem
+from qa.terms import is_framing
+from qa.text import detect_language, key_terms, normalize, sentences
 
 MAX_QUESTION_CHARS = 2000
 
-# Question words carry no content: they never count towards coverage.
-JA_QUESTION_WORDS = frozenset(
-    "何 なに 何故 なぜ いつ 誰 だれ どこ どの どれ どう どのよう よう どんな いくら いくつ 教える 知る 言う ある いる する なる "
-    "れる られる ください 下さい 点 こと もの ため 件 内容 具体 的 について 関する 対する 合意 今回 場合 方 予定 様 "
-    "お 願う 何か 何が 等 ブログ 記事 筆者 ファクトシート 資料 文書 冒頭 説明 幾ら 幾つ 何時 為る 居る 有る 成る 下さる 会社 企業 どちら 目的 狙い 主 役割 意味 含む 対象 特に 実際 主要 行う 出来る 持つ 概要 まとめ 要点 全体像 ポイント 影響 面 側面".split()
-)
-# Words that frame a question in English without naming its topic.
-EN_FRAME_WORDS = frozenset(stem(w) for w in
-    "try achieve aim intend plan goal expect happen mean involve include cover main key point kind type specific "
-    "exactly detail role purpose describe explain according document fact sheet say state mention announce list "
-    "blog article author paragraph section opening text "
-    "give get make like regard concern apart besides else actually really together meant supposed "
-    "overview summary summarize summarise outline impact affect effect concrete side aspect".split()
-)
-# Words that only say what kind of answer is wanted ("how much", "the amount").
-TYPE_WORDS = frozenset("額 金額 費用 価格 値段 規模 日付 時期 割合 率 数 総額".split()) | frozenset(
-    stem(w) for w in "cost price amount worth value much many date rate percent percentage number spend big large size"
-    .split()
-)
 # The question asks for an overview rather than one fact (and every _SUMMARY question does too).
 _BROAD = re.compile(
     r"影響|具体的な協力|どんな協力|主な|なぜ|\baffect|\bimpact\b|\bwhat (concrete |specific )?cooperation\b|\bwhy\b",
@@ -40,6 +22,15 @@ _SUMMARY = re.compile(r"ポイント|全体像|概要|まとめ|要点|要約|\b
 _FUTURE = re.compile(r"次回|次に|次の|今後|将来|来年|\bnext\b|\bupcoming\b|\bfuture\b|\bnext year\b", re.I)
 _FOLLOW_UP_EN = re.compile(r"^\s*(and|also|what about|how about|then|same for|and what about|what of)\b", re.I)
 _FOLLOW_UP_JA = re.compile(r"^\s*(では|じゃあ|それでは|それと|また|それ|その|あと|なら)|(は|なら)[？?]?\s*$")
+# What a question sets aside ("apart from Westinghouse, …", "トヨタ以外で…"): a closed grammatical class.
+_EXCLUDING_EN = re.compile(r"\b(?:apart from|aside from|besides|other than|except(?: for)?|excluding|not counting)\s+"
+                           r"([^,?;.]+?)(?=,|\?|;|\.|\s+(?:who|which|what|how|where|when|is|are|does|do|will)\b|$)", re.I)
+_EXCLUDING_JA = re.compile(r"([^\s、。？?「」]{1,30}?)(?:以外|を除く|を除いて|のほか|の他)")
+# Pronouns and demonstratives point back to something named before (a closed grammatical class).
+_REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this)\b|それ|その|そこ|これ|この|あれ|あの|同社",
+                          re.I)
+
+
 _TYPES = {
     "amount": (
         re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\bdollars?\b|"
@@ -56,21 +47,13 @@ _TYPES = {
         re.compile(r"何隻|何基|何人|何社|何件|何台|何機|何発|何キロ|何トン|何メガ|何ギガ|何年間|何か国|何カ国|いくつ|数は|"
                    r"番号|容量|量は|年間.*量"),
     ),
-    "calendar date": (  # "this week" or "today" does not answer these
-        re.compile(r"\b(exact|specific|what|which) date\b|\bon what day\b", re.I),
-        re.compile(r"何月何日|何日|日付"),
-    ),
     "date": (
         re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
         re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
     ),
-    "us state": (
-        re.compile(r"\b(which|what) ([\w.]+ )?state\b", re.I),
-        re.compile(r"(どの|どこの)州|何州"),
-    ),
-    "named place": (  # a region ("the southern United States") does not answer these
-        re.compile(r"\b(which|what) ([\w.]+ )?(city|port|county|parish|town)\b", re.I),
-        re.compile(r"(どの|どこの)(都市|港|市|町)"),
+    "name": (  # a company, person or body that the question does not name itself
+        re.compile(r"\bwho\b|\bwhom\b|\bwhich ([\w-]+ )?(company|companies|firm|firms|organi[sz]ations?|partners?)\b", re.I),
+        re.compile(r"誰|どこの(会社|企業|組織)|どの(会社|企業|組織)|どこが|どこと"),
     ),
     "place": (
         re.compile(r"\bwhere\b(?! (does|do|did) the (blog|article|fact sheet|document)s? )|\bwhereabouts\b|"
@@ -93,12 +76,28 @@ class Query:
     lang: str
     focus_tokens: tuple[str, ...]
     context_tokens: tuple[str, ...] = ()
-    answer_type: str = ""
+    answer_type: str = ""  # the kind of fact asked for: amount, percent, count, date, name, place or ""
     search_text: str = ""
     history_question: str = ""
     future: bool = False
     broad: bool = False
     summary: bool = False
+    alternative: "Query | None" = None  # how to read it if this reading finds no answer (as a follow-up)
+    question: str = ""  # the sentence that asks, without what the asker wrote before it
+    refers_back: bool = False  # a pronoun points to what the previous question named: its terms count too
+    document: str = ""  # the one document the question asks about by name ("according to the article")
+    excluded: tuple[str, ...] = ()  # terms of what the question sets aside: an answer names something else
+
+    @property
+    def coverage_terms(self) -> tuple[str, ...]:
+        """The terms a passage must hold to answer: the question's own, and what a pronoun points back to."""
+        if self.refers_back or not self.focus_tokens:
+            return self.all_tokens
+        return self.focus_tokens
+
+    @property
+    def asked(self) -> str:
+        return self.question or self.text
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
@@ -125,10 +124,23 @@ def content_tokens(text: str, lang: str) -> tuple[str, ...]:
     """Distinct content terms of a question, without question words."""
     seen: dict[str, None] = {}
     for token in key_terms(text):
-        if token in JA_QUESTION_WORDS or token in TYPE_WORDS or token in EN_FRAME_WORDS or (lang == "ja" and len(token) == 1 and re.fullmatch(r"[\u3040-\u309f]", token)):
+        if is_framing(token) or (lang == "ja" and len(token) == 1 and re.fullmatch(r"[\u3040-\u309f]", token)):
             continue
         seen.setdefault(token, None)
     return tuple(seen)
+
+
+def set_aside(text: str, lang: str) -> tuple[str, tuple[str, ...]]:
+    """The question without what it sets aside, and the content terms of what it sets aside ("Apart from
+    Westinghouse, who …?" → "who …?", (westinghouse,)). A name set aside ends where its capitals end."""
+    pattern = _EXCLUDING_JA if lang == "ja" else _EXCLUDING_EN
+    excluded: list[str] = []
+    for match in pattern.finditer(text):
+        phrase = match.group(1)
+        if lang == "en" and (name := re.match(r"(?:[A-Z][\w&.-]*\s?)+", phrase)):
+            phrase = name.group(0)
+        excluded += content_tokens(phrase, lang)
+    return pattern.sub(" ", text), tuple(dict.fromkeys(excluded))
 
 
 def answer_type(text: str, lang: str) -> str:
@@ -140,29 +152,54 @@ def answer_type(text: str, lang: str) -> str:
     return ""
 
 
+
 def is_follow_up(text: str, focus: tuple[str, ...]) -> bool:
-    """Short questions that lean on the previous turn ("And the diamond grit plant?", "TDKは？")."""
-    return bool(_FOLLOW_UP_EN.search(text) or _FOLLOW_UP_JA.search(text)) and len(focus) <= 4
+    """Short questions that lean on the previous turn ("And the diamond grit plant?", "TDKは？"), and
+    questions that name nothing of their own or point back ("How much does it cost?", "それはいくら？")."""
+    opens_like_one = bool(_FOLLOW_UP_EN.search(text) or _FOLLOW_UP_JA.search(text)) and len(focus) <= 4
+    return not focus or opens_like_one or bool(_REFERS_BACK.search(text))
+
+
+def split_context(text: str, lang: str) -> tuple[str, str]:
+    """``(question, context)``: the last sentence that asks, and what the asker wrote before it ("I work for
+    a utility. Which companies will supply turbines?"); ``(text, "")`` for a single sentence."""
+    parts = sentences(text, lang)
+    asking = [i for i, part in enumerate(parts) if part.rstrip().endswith(("?", "？"))]
+    if len(parts) < 2 or not asking or asking[-1] == 0:
+        return text, ""
+    last = asking[-1]
+    return " ".join(parts[last:]), " ".join(parts[:last])
+
+
+def _as_follow_up(text: str, asked: str, lang: str, focus: tuple[str, ...], kind: str, previous: str) -> Query:
+    prev_lang = detect_language(previous)
+    return Query(
+        text=text, lang=lang, focus_tokens=focus,
+        context_tokens=content_tokens(previous, prev_lang),
+        answer_type=kind or answer_type(previous, prev_lang),
+        search_text=f"{asked} {previous}", history_question=previous, question=asked,
+        refers_back=bool(_REFERS_BACK.search(asked)),
+    )
 
 
 def analyse(question: str, history: list[dict] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Query:
-    """Build the Query for ``question``, using the last user turn of ``history`` for follow-ups."""
+    """Build the Query for ``question``. What the asker wrote before the question itself, else the last user
+    turn of ``history``, is what a follow-up leans on: first when the question names nothing or opens
+    like a follow-up, otherwise as the alternative reading when the question alone finds no answer."""
     text = clean_question(question, max_chars)
     lang = detect_language(text)
-    focus = content_tokens(text, lang)
-    kind = answer_type(text, lang)
-    previous = _last_user_question(history or [], max_chars)
-    if previous and is_follow_up(text, focus):
-        prev_lang = detect_language(previous)
-        return Query(
-            text=text, lang=lang, focus_tokens=focus,
-            context_tokens=content_tokens(previous, prev_lang),
-            answer_type=kind or answer_type(previous, prev_lang),
-            search_text=f"{text} {previous}", history_question=previous,
-        )
-    return Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=text,
-                 future=bool(_FUTURE.search(text)), broad=not kind and bool(_BROAD.search(text) or _SUMMARY.search(text)),
-                 summary=not kind and bool(_SUMMARY.search(text)))
+    asked, context = split_context(text, lang)
+    rest, excluded = set_aside(asked, lang)
+    focus = tuple(t for t in content_tokens(rest, lang) if t not in excluded)
+    kind = answer_type(asked, lang)
+    previous = context or _last_user_question(history or [], max_chars)
+    follow_up = _as_follow_up(text, asked, lang, focus, kind, previous) if previous else None
+    alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
+                  future=bool(_FUTURE.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
+                  summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked)
+    if follow_up and is_follow_up(asked, focus):
+        return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)
+    return alone
 
 
 def _last_user_question(history: list[dict], max_chars: int) -> str:

@@ -88,21 +88,18 @@ def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-GENERIC_PLACES = frozenset("日本 米国 米 日 アメリカ 合衆国 日米 米国内 両国 東京".split())
 REGION = re.compile(r"米国(?:東|西|南|北|中西)部|(?:eastern|western|southern|northern|midwestern) United States", re.I)
 _EN_PLACE = re.compile(r"\b(?:in|at|near|from) (?:the )?((?:[A-Z][a-z]+ ?){1,3})")
-_EN_GENERIC_PLACES = frozenset({"Japan", "United States", "Tokyo", "America", "United States and Japan", "U"})
 
 
 @lru_cache(maxsize=4096)
-def places(text: str) -> frozenset[str]:
-    """Specific place names in a text (Japanese by morphology; English by "in/at/near X", and the names
-    of countries and US states)."""
+def place_mentions(text: str) -> frozenset[str]:
+    """Every place name in a text: Japanese by morphology; English by "in/at/near X", and the names of
+    countries and US states."""
     found = {m.surface() for m in _morphemes(text) if m.part_of_speech()[2] == "地名"}
     found |= {m.group(1).strip() for m in _EN_PLACE.finditer(text)}
     found |= set(_country_names().findall(text)) | set(_us_state_names().findall(text))
-    found |= set(REGION.findall(text))
-    return frozenset(p for p in found if p not in GENERIC_PLACES and p.strip() not in _EN_GENERIC_PLACES)
+    return frozenset(found | set(REGION.findall(text)))
 
 
 def _name_pattern(names) -> re.Pattern:
@@ -124,23 +121,50 @@ def _country_names() -> re.Pattern:
                          if "," not in getattr(c, "common_name", c.name))
 
 
-def is_country(name: str) -> bool:
-    return bool(_country_names().fullmatch(name))
-
-
-def names_us_state(text: str) -> bool:
-    """Whether a text names a US state: in English by name, in Japanese in katakana (ルイジアナ州, アラスカ)."""
-    if _us_state_names().search(text):
-        return True
-    return any(re.fullmatch(r"[\u30a0-\u30ffー]+州?", p) for p in places(text))
-
-
 def name_tokens(text: str) -> frozenset[str]:
     """Tokens (as ``tokens`` gives them) of the proper names in a text: Japanese proper nouns by
     morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies")."""
     found = {m.normalized_form() for m in _morphemes(normalize(text)) if m.part_of_speech()[1] == "固有名詞"}
     inside = re.findall(r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
     return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
+
+
+_LATIN_NAME = re.compile(r"(?<=[A-Za-z0-9,;] )[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9](?: (?:of |and |for )?[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9])*")
+_NOUN_PARTS = frozenset({"名詞", "接尾辞", "接頭辞"})
+
+
+def _japanese_names(text: str) -> set[str]:
+    """Noun compounds holding a proper noun (東京ガス, 汐見港管理組合, 三菱電機), and proper nouns that are no
+    place name on their own (ウェスチングハウス)."""
+    tokenizer, mode = _sudachi()
+    found: set[str] = set()
+    for cjk in _CJK_RUN.findall(text):
+        run: list = []
+        for morpheme in [*tokenizer.tokenize(cjk, mode), None]:
+            if morpheme is not None and morpheme.part_of_speech()[0] in _NOUN_PARTS:
+                run.append(morpheme)
+                continue
+            proper = [m for m in run if m.part_of_speech()[1] == "固有名詞"]
+            if proper and (len(run) > 1 or proper[0].part_of_speech()[2] != "地名"):
+                found.add("".join(m.surface() for m in run))
+            run = []
+    return found
+
+
+def name_words(text: str) -> frozenset[str]:
+    """Names of companies, people and bodies in a text, normalised: Japanese noun compounds holding a proper
+    noun (that is no lone place name), and runs of capitalised Latin words inside a sentence that are
+    neither stop words nor a place name ("… with Westinghouse", "… the Shiomi Port Authority"; not
+    "… in the United States")."""
+    places = place_mentions(text)
+    found = _japanese_names(text)
+    for run in _LATIN_NAME.findall(text):
+        rest = run
+        for place in places:
+            rest = rest.replace(place, "")
+        if re.search(r"[A-Z]", rest) and run.lower() not in EN_STOPWORDS:
+            found.add(run)
+    return frozenset(normalize(n) for n in found)
 
 
 def _japanese_tokens(run: str) -> tuple[str, ...]:

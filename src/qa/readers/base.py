@@ -38,6 +38,7 @@ class Draft:
     abstained: bool = False
     reason: str = ""
     reader: str = "extractive"
+    brief: bool = False  # a section or a document in brief, not one fact
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ class ReadRequest:
     """What a reader is given: the understood question, the passages it may cite (best first), the index
     they come from, and the extractive draft (what the extractive checks already decided)."""
 
-    query: "Query"
-    hits: list["Hit"]
-    store: "IndexStore"
+    query: Query
+    hits: list[Hit]
+    store: IndexStore
     baseline: Draft
 
 
@@ -56,10 +57,10 @@ class Reader(Protocol):
 
     name: str
 
-    def read(self, request: ReadRequest, config: "RunnableConfig | None" = None) -> Draft:
+    def read(self, request: ReadRequest, config: RunnableConfig | None = None) -> Draft:
         """The finished draft."""
         ...
 
-    def stream(self, request: ReadRequest, config: "RunnableConfig | None" = None) -> Iterator[str | Draft]:
+    def stream(self, request: ReadRequest, config: RunnableConfig | None = None) -> Iterator[str | Draft]:
         """Text as it is produced (``str`` pieces), then the finished, checked ``Draft`` as the last item."""
         ...

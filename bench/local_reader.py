@@ -1,0 +1,105 @@
+"""Benchmark of the local reader: model load, first-token and full-answer latency (warm), peak RSS.
+
+    .venv/bin/python bench/local_reader.py [QUESTION ...]     # the built-in questions without arguments
+
+``run(settings, questions)`` is what ``qa bench --reader local`` calls. Each question goes through
+the chain's retrieval and extractive reader first (not timed: that is the extractive benchmark's
+job), then the local reader streams its answer; first token = the first text piece it yields.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import statistics
+import sys
+import time
+from typing import Any
+
+from qa.chain import build_chain
+from qa.config import Settings
+from qa.readers.base import Draft, ReadRequest
+
+log = logging.getLogger("qa.bench.local_reader")
+
+QUESTIONS = [
+    "フジクラの投資額は？",
+    "What will Toshiba supply?",
+    "東芝と日立の投資額の合計はいくらですか？",
+    "Is Westinghouse building AP1000 reactors?",
+    "What are the main points of the energy cooperation?",
+    "三菱電機とTDKのどちらの投資額が大きいですか？",
+]
+
+
+def request_for(chain: Any, question: str) -> ReadRequest:
+    """What the chain hands a reader for ``question``: the query, hits, store and extractive draft."""
+    from qa.compose import compose
+    from qa.query import analyse
+
+    query = analyse(question, [], chain.settings.max_question_chars)
+    store = chain.index.get()
+    vector = chain.embedder.embed_query_array(query.search_text)
+    ranked = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=10)
+    hits = ranked[:5]
+    baseline = compose(query, vector, hits, store, chain.answerability)
+    if query.broad:
+        baseline = chain._broad(query, vector, ranked, store, baseline)
+    return ReadRequest(query=query, hits=hits, store=store, baseline=baseline)
+
+
+def _p50(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def run(settings: Settings | None, questions: list[str] | None = None) -> dict:
+    """Time the local reader on ``questions`` (one warm-up first) and print the figures; returns them."""
+    from qa.readers.local import LocalReader
+
+    settings = settings or Settings()
+    chain = build_chain(settings)
+    started = time.perf_counter()
+    reader = LocalReader(settings)
+    engine = reader.model._engine()
+    load = time.perf_counter() - started
+    questions = questions or QUESTIONS
+    requests = [request_for(chain, q) for q in questions]
+    reader.read(requests[0])  # warm-up: the system prompts enter the cache
+    first_token: list[float] = []
+    full: list[float] = []
+    rows = []
+    for question, request in zip(questions, requests):
+        clock = time.perf_counter()
+        first = None
+        draft = request.baseline
+        for item in reader.stream(request):
+            if isinstance(item, Draft):
+                draft = item
+            elif first is None:
+                first = time.perf_counter() - clock
+        total = time.perf_counter() - clock
+        full.append(total)
+        if first is not None:
+            first_token.append(first)
+        text = " ".join(s.text for s in draft.sentences) if not draft.abstained else "(abstained)"
+        rows.append({"question": question, "reader": draft.reader, "first_token_s": first, "total_s": total,
+                     "answer": text})
+        print(f"{total:6.2f}s  first {first if first is not None else float('nan'):5.2f}s  [{draft.reader}] "
+              f"{question} -> {text[:160]}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
+        "model": str(engine.path), "load_s": round(engine.load_seconds, 2), "reader_init_s": round(load, 2),
+        "first_token_p50_s": round(_p50(first_token), 2), "full_answer_p50_s": round(_p50(full), 2),
+        "peak_rss_mb": round(peak_mb), "questions": len(questions), "model_answered": sum(
+            r["reader"] != "extractive" for r in rows), "load_average": list(__import__("os").getloadavg()),
+        "rows": rows,
+    }
+    print(f"load {figures['load_s']} s; first token p50 {figures['first_token_p50_s']} s; full answer p50 "
+          f"{figures['full_answer_p50_s']} s; peak RSS {figures['peak_rss_mb']} MB; "
+          f"model answered {figures['model_answered']}/{len(questions)}; load average {figures['load_average']}")
+    return figures
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    run(Settings(), sys.argv[1:] or None)

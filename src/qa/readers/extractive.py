@@ -1,0 +1,72 @@
+"""The extractive reader: quotes the sentences that answer, from passages judged to answer.
+
+Its draft is also the baseline every other reader is given: what the extractive checks already know
+(a name the documents never use, a kind of fact no passage holds) is decided here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.answerability import unknown_terms
+from qa.compose import Policy, compose
+from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
+from qa.readers.base import Draft, ReadRequest
+from qa.text import name_tokens
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+    from qa.index import IndexStore
+    from qa.query import Query
+    from qa.retriever import Hit
+
+
+class ExtractiveReader:
+    """Answers by quoting the documents; needs no model beyond the embedder."""
+
+    name = "extractive"
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def draft(self, query: Query, vector: np.ndarray, focus_vector: np.ndarray, ranked: list[Hit],
+              hits: list[Hit], store: IndexStore) -> Draft:
+        """The extractive answer for one reading of the question: ``hits`` are the passages it may quote,
+        ``ranked`` the longer list a broad question's section vote reads."""
+        draft = compose(query, focus_vector, hits, store, self.policy)
+        return self._broad(query, vector, ranked, store, draft) if query.broad else draft
+
+    def read(self, request: ReadRequest, config: RunnableConfig | None = None) -> Draft:
+        return request.baseline
+
+    def stream(self, request: ReadRequest, config: RunnableConfig | None = None) -> Iterator[str | Draft]:
+        """Each sentence as text, then the draft."""
+        for sentence in request.baseline.sentences:
+            yield sentence.text
+        yield request.baseline
+
+    def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore,
+               draft: Draft) -> Draft:
+        """A broad question: the plain answer when it names something the documents never use, names
+        nothing, or asks one fact; the commentary's FAQ answer when the top passage is an FAQ entry asking
+        the same; the primary document in brief when it asks for the main points of no section in
+        particular; else the section it is about, in brief."""
+        if unknown_terms(query, store) & name_tokens(query.text):  # "… Korean companies?"
+            return draft
+        if faq := faq_answer(query, vector, ranked[:1], store):
+            return Draft(sentences=faq, brief=True)
+        if not query.focus_tokens and not query.summary:  # "Why?" alone
+            return draft
+        if not draft.abstained and is_narrow(query, store):
+            return draft
+        primary = self.policy.primary
+        topic = topic_section(query, ranked, store)
+        if query.summary and not (topic and topic.named):
+            if digest := document_digest(query, store, primary):
+                return Draft(sentences=digest, brief=True)
+        brief = section_brief(query, vector, topic.doc, topic.section, store, primary) if topic else []
+        return Draft(sentences=brief, brief=True) if brief else draft

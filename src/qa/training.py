@@ -1,0 +1,292 @@
+"""Train the learned parts of the extractive reader: ``python -m qa.training`` (needs scikit-learn).
+
+Data: ``train/questions.jsonl`` — questions written apart from the evaluation sets
+(``eval/dev``, ``eval/test``, ``eval/calibration``), each with the quote of its gold
+clause, or marked unanswerable. Writes into ``src/qa/models/``:
+
+- ``terms.json``: per question term, how likely it names the topic (see ``qa.terms``);
+- ``answerability.json``: the passage answer-or-refuse model (see ``qa.answerability``);
+- ``ranker.json``: the answer-unit ranker, which also decides whether any unit answers (see ``qa.ranker``).
+
+Validation is grouped by section: every fold scores questions about sections the model
+was not fitted on. Figures go to the log and into the model files. Runs on any corpus
+(``QA_CORPUS_DIR``) with a training file of the same shape (``--train``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from qa.answerability import FEATURES, MODEL_PATH, AnswerabilityModel, term_in
+from qa.config import PROJECT_ROOT
+from qa.terms import TERMS_PATH, smoothed
+from qa.text import key_terms, normalize, plain
+
+log = logging.getLogger("qa.training")
+TRAIN_SET = PROJECT_ROOT / "train" / "questions.jsonl"
+EXTRA_FALSE_REFUSAL = 0.03  # what the threshold may add to the refusals the sentence gate already makes
+FOLDS = 5
+
+
+def load_items(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _bare(text: str) -> str:
+    return normalize(plain(text)).replace("**", "")
+
+
+def gold_chunks(item: dict, store) -> set[int]:
+    """Store indices of the chunks (and their twins) whose text holds a gold quote of ``item``."""
+    found: set[int] = set()
+    for gold in item.get("gold") or []:
+        quote = _bare(gold["quote"])
+        for i, chunk in enumerate(store.chunks):
+            if chunk.doc == gold["doc"] and quote in _bare(chunk.text):
+                found |= set(store.blocks[chunk.block_key].values())
+    if item.get("answerable", True) and not found:
+        raise ValueError(f"training item {item['id']}: no chunk holds its gold quote {item.get('gold')}")
+    return found
+
+
+def term_probabilities(items: list[dict], store) -> dict[str, float]:
+    """Smoothed share of answerable questions whose gold passage (either language) holds each term."""
+    seen: Counter[str] = Counter()
+    in_gold: Counter[str] = Counter()
+    for item in items:
+        if not item.get("answerable", True):
+            continue
+        chunks = gold_chunks(item, store)
+        found = frozenset().union(*(store.token_set(i) for i in chunks))
+        text = " ".join(store.search_text(i) for i in chunks)
+        for term in set(key_terms(item["question"])):
+            seen[term] += 1
+            in_gold[term] += term_in(term, found, text)
+    return {t: round(smoothed(in_gold[t], n), 4) for t, n in sorted(seen.items())}
+
+
+def _retrieve(chain, store, question: str):
+    """The understood question, its retrieved passages and their scored units, as the chain has them."""
+    from qa.chain import SEARCH_DEPTH
+    from qa.compose import score_units
+    from qa.query import analyse
+
+    query = analyse(question)
+    vector = chain.embedder.embed_query_array(query.search_text)
+    hits = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=SEARCH_DEPTH)
+    return query, hits, score_units(query, vector, hits, store)
+
+
+def collect(chain, items: list[dict]):
+    """Answerability feature rows of every retrieved passage of every question, with labels, question
+    numbers, section groups and whether the passage has a usable sentence."""
+    from qa.compose import is_usable, passage_features
+
+    store = chain.index.get()
+    rows, labels, questions, gates, groups = [], [], [], [], []
+    for n, item in enumerate(items):
+        query, hits, candidates = _retrieve(chain, store, item["question"])
+        gold = gold_chunks(item, store) if item.get("answerable", True) else set()
+        anchor = next(iter(gold), None) if gold else (next(iter(hits[0].chunks.values())) if hits else None)
+        group = store.chunks[anchor].section.split(" > ")[0] if anchor is not None else "none"
+        for hit, row in zip(hits, passage_features(query, hits, candidates, store)):
+            rows.append(row)
+            labels.append(bool(gold & set(hit.chunks.values())))
+            questions.append(n)
+            groups.append(group)
+            gates.append(any(is_usable(query, c, store) for c in candidates if c.block == hit.key))
+    return (np.asarray(rows), np.asarray(labels), np.asarray(questions), np.asarray(gates, dtype=float),
+            np.asarray(groups))
+
+
+def question_scores(probabilities: np.ndarray, gates: np.ndarray, questions: np.ndarray, n: int) -> np.ndarray:
+    """Per question, the best probability among passages with a usable sentence (-1: none has one)."""
+    best = np.full(n, -1.0)
+    np.maximum.at(best, questions, np.where(gates > 0, probabilities, -1.0))
+    return best
+
+
+def pick_threshold(best: np.ndarray, answerable: np.ndarray) -> float:
+    """The highest threshold that adds at most EXTRA_FALSE_REFUSAL to the gate's own false refusals."""
+    scores = best[answerable]
+    floor = np.mean(scores < 0)
+    allowed = [t for t in np.unique(scores[scores >= 0]) if np.mean(scores < t) <= floor + EXTRA_FALSE_REFUSAL]
+    return float(max(allowed, default=0.0))
+
+
+def rates(best: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[str, float]:
+    return {
+        "false_refusal": round(float(np.mean(best[answerable] < threshold)), 3),
+        "unanswerable_refused": round(float(np.mean(best[~answerable] < threshold)), 3),
+    }
+
+
+def fit_answerability(chain, items: list[dict]) -> dict:
+    """Fit the answer-or-refuse model; validate grouped by section; save it."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    X, y, questions, gates, groups = collect(chain, items)
+    answerable = np.asarray([item.get("answerable", True) for item in items])
+
+    def fit(rows, targets):
+        return LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000).fit(rows, targets)
+
+    held_out = np.zeros(len(items))
+    for train, test in GroupKFold(n_splits=FOLDS).split(X, y, groups):
+        model = fit(X[train], y[train])
+        train_q, test_q = np.unique(questions[train]), np.unique(questions[test])
+        best_train = question_scores(model.predict_proba(X[train])[:, 1], gates[train], questions[train], len(items))
+        threshold = pick_threshold(best_train[train_q], answerable[train_q])
+        best_test = question_scores(model.predict_proba(X[test])[:, 1], gates[test], questions[test], len(items))
+        held_out[test_q] = best_test[test_q] - threshold  # 0 is each fold's threshold
+    model = fit(X, y)
+    best = question_scores(model.predict_proba(X)[:, 1], gates, questions, len(items))
+    threshold = pick_threshold(best, answerable)
+    figures = {"questions": len(items), "answerable": int(answerable.sum()),
+               "in_sample": rates(best, answerable, threshold),
+               "cross_section": rates(held_out, answerable, 0.0)}
+    AnswerabilityModel(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), threshold).save(
+        MODEL_PATH, training=figures)
+    log.info("answerability weights %s bias %.3f threshold %.3f",
+             dict(zip(FEATURES, np.round(model.coef_[0], 3))), model.intercept_[0], threshold)
+    return figures
+
+
+def gold_units(item: dict, store, lang: str) -> set[tuple[int, int]]:
+    """``(chunk, unit)`` of the units in ``lang`` that hold a gold clause of ``item``: the unit holding the
+    quote, or in the other language the unit at the same place of a twin cut into as many units."""
+    found: set[tuple[int, int]] = set()
+    for gold in item.get("gold") or []:
+        quote = _bare(gold["quote"])
+        for i, chunk in enumerate(store.chunks):
+            if chunk.doc != gold["doc"] or quote not in _bare(chunk.text):
+                continue
+            units = [n for n, unit in enumerate(chunk.units) if quote in _bare(unit) or _bare(unit) in quote]
+            target = i if chunk.lang == lang else store.twin(i)
+            if target is None:
+                continue
+            if chunk.lang == lang:
+                found |= {(i, n) for n in units}
+            elif len(store.chunks[target].units) == len(chunk.units):
+                found |= {(target, n) for n in units}
+    return found
+
+
+def collect_units(chain, items: list[dict]):
+    """Ranker feature rows of every unit of the retrieved passages, with gold labels, question numbers,
+    section groups and whether the unit may answer at all (holds the kind of fact asked for)."""
+    from qa.compose import is_question, passage_features, unit_type_ok
+    from qa.ranker import unit_rows
+
+    store = chain.index.get()
+    rows, labels, questions, groups, allowed = [], [], [], [], []
+    for n, item in enumerate(items):
+        query, hits, candidates = _retrieve(chain, store, item["question"])
+        if not candidates:
+            continue
+        passage_rows = {hit.key: row for hit, row in zip(hits, passage_features(query, hits, candidates, store))}
+        type_ok = unit_type_ok(query, candidates, store)
+        gold = gold_units(item, store, query.lang) if item.get("answerable", True) else set()
+        section = (store.chunks[next(iter(gold))[0]].section if gold
+                   else store.chunks[candidates[0].chunk].section).split(" > ")[0]
+        rows.append(unit_rows(candidates, passage_rows, type_ok, store))
+        labels += [(c.chunk, c.unit) in gold for c in candidates]
+        questions += [n] * len(candidates)
+        groups += [section] * len(candidates)
+        allowed += [ok and not is_question(c.text) for c, ok in zip(candidates, type_ok)]
+    return (np.vstack(rows), np.asarray(labels), np.asarray(questions), np.asarray(groups),
+            np.asarray(allowed))
+
+
+def _decide(p: np.ndarray, labels: np.ndarray, questions: np.ndarray, allowed: np.ndarray, n: int):
+    """Per question: the best allowed unit's probability, and whether that unit is a gold one."""
+    best = np.full(n, -1.0)
+    correct = np.zeros(n, dtype=bool)
+    for i in np.argsort(-p):
+        q = questions[i]
+        if allowed[i] and best[q] < 0:
+            best[q], correct[q] = p[i], labels[i]
+    return best, correct
+
+
+def balanced_threshold(best: np.ndarray, answerable: np.ndarray) -> float:
+    """The threshold that minimises false refusals plus answered unanswerable questions."""
+    candidates = np.unique(np.concatenate([best[best >= 0], [0.0, 1.0]]))
+    errors = [np.mean(best[answerable] < t) + np.mean(best[~answerable] >= t) for t in candidates]
+    return float(candidates[int(np.argmin(errors))])
+
+
+def ranker_rates(best, correct, answerable, threshold) -> dict[str, float]:
+    answered = best >= threshold
+    return {"false_refusal": round(float(np.mean(~answered[answerable])), 3),
+            "unanswerable_refused": round(float(np.mean(~answered[~answerable])), 3),
+            "gold_clause": round(float(np.mean((answered & correct)[answerable])), 3)}
+
+
+def fit_ranker(chain, items: list[dict]) -> dict:
+    """Fit the unit ranker; validate grouped by section; save it."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from qa.ranker import FEATURES as RANKER_FEATURES
+    from qa.ranker import UnitRanker
+
+    X, y, questions, groups, allowed = collect_units(chain, items)
+    answerable = np.asarray([item.get("answerable", True) for item in items])
+
+    def fit(rows, targets):
+        return LogisticRegression(class_weight="balanced", C=1.0, max_iter=5000).fit(rows, targets)
+
+    held_best, held_correct = np.full(len(items), -1.0), np.zeros(len(items), dtype=bool)
+    for train, test in GroupKFold(n_splits=FOLDS).split(X, y, groups):
+        model = fit(X[train], y[train])
+        train_best, _ = _decide(model.predict_proba(X[train])[:, 1], y[train], questions[train], allowed[train],
+                                len(items))
+        train_q, test_q = np.unique(questions[train]), np.unique(questions[test])
+        threshold = balanced_threshold(train_best[train_q], answerable[train_q])
+        test_best, test_correct = _decide(model.predict_proba(X[test])[:, 1], y[test], questions[test],
+                                          allowed[test], len(items))
+        held_best[test_q], held_correct[test_q] = test_best[test_q] - threshold, test_correct[test_q]
+    model = fit(X, y)
+    best, correct = _decide(model.predict_proba(X)[:, 1], y, questions, allowed, len(items))
+    threshold = balanced_threshold(best, answerable)
+    figures = {"questions": len(items), "units": int(len(y)), "gold_units": int(y.sum()),
+               "in_sample": ranker_rates(best, correct, answerable, threshold),
+               "cross_section": ranker_rates(held_best, held_correct, answerable, 0.0)}
+    UnitRanker(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), threshold).save(training=figures)
+    log.info("ranker weights %s bias %.3f threshold %.3f",
+             dict(zip(RANKER_FEATURES, np.round(model.coef_[0], 3))), model.intercept_[0], threshold)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.training", description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, default=TRAIN_SET, help="training questions (JSON lines)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from qa.chain import build_chain
+    from qa.terms import _load
+
+    items = load_items(args.train)
+    chain = build_chain()
+    terms = term_probabilities(items, chain.index.get())
+    TERMS_PATH.write_text(json.dumps({"trained_on": str(args.train.name), "questions": len(items),
+                                      "content_probability": terms}, ensure_ascii=False, indent=0), encoding="utf-8")
+    _load.cache_clear()
+    framing = sorted((p, t) for t, p in terms.items() if p < 0.5)
+    log.info("%d terms learned; framing: %s", len(terms), " ".join(t for _p, t in framing[:60]))
+    chain = build_chain()
+    log.info("answerability: %s", json.dumps(fit_answerability(chain, items)))
+    log.info("ranker: %s", json.dumps(fit_ranker(build_chain(), items)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

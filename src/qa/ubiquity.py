@@ -1,0 +1,48 @@
+"""Words the documents use everywhere: mined from the corpus, they name no particular topic or place.
+
+In a corpus about two countries' agreement, their names are in most passages; in a city's flood plan,
+the city's. A place the documents mention that often does not answer "where", and a word that common
+does not tell which section a broad question is about.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from qa.text import tokens
+
+SETTING_SHARE = 0.2  # a place named in this share of the passages is where everything happens, no answer
+TOPIC_SHARE = 0.5  # a word in this share of the passages names no section in particular
+
+_shares: dict[str, dict[str, float]] = {}
+_lock = threading.Lock()
+
+
+def _token_shares(store) -> dict[str, float]:
+    """For every token, the share of its language's passages that hold it (once per index version)."""
+    with _lock:
+        if store.version not in _shares:
+            counts: dict[tuple[str, str], int] = {}
+            sizes: dict[str, int] = {}
+            for i, chunk in enumerate(store.chunks):
+                sizes[chunk.lang] = sizes.get(chunk.lang, 0) + 1
+                for token in store.token_set(i):
+                    counts[(chunk.lang, token)] = counts.get((chunk.lang, token), 0) + 1
+            shares: dict[str, float] = {}
+            for (lang, token), n in counts.items():
+                shares[token] = max(shares.get(token, 0.0), n / sizes[lang])
+            _shares.clear()
+            _shares[store.version] = shares
+        return _shares[store.version]
+
+
+def ubiquitous(store, share: float = TOPIC_SHARE) -> frozenset[str]:
+    """Tokens found in at least ``share`` of the passages of their language."""
+    return frozenset(t for t, s in _token_shares(store).items() if s >= share)
+
+
+def is_setting(place: str, store) -> bool:
+    """Every word of a place name is one the documents use everywhere ("Japan", "the United States")."""
+    shares = _token_shares(store)
+    words = tokens(place)
+    return bool(words) and all(shares.get(w, 0.0) >= SETTING_SHARE for w in words)

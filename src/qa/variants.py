@@ -1,0 +1,118 @@
+"""How people spell what the documents name: aliases and near-miss spellings, found in the corpus.
+
+- **Aliases the documents define**: an acronym in parentheses after what it stands for
+  ("small modular reactors (SMRs)", "協力覚書(MOC)"). A question using either form is
+  searched and judged with both.
+- **Near-miss spellings**: a question word the corpus never uses, but within a small edit
+  distance of one it does (a one-letter typo in a company name, a katakana spelling one kana
+  off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
+
+Both are mined from the index's own chunks, once per index version.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from qa.text import EN_STOPWORDS, normalize
+
+_ACRONYM_DEF = re.compile(r"([^()（）]{2,80}?)\s*[(（]([A-Z][A-Z0-9&-]{1,9}?)s?[)）]")
+_ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-9])")
+_SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
+_KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
+_NAME = re.compile(r"[A-Z][A-Za-z0-9&'-]{3,}")  # a capitalised word: a name, or a sentence's first word
+CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the corpus calls things: its acronyms with their expansions, and its names and words."""
+
+    acronyms: dict[str, str]
+    words: tuple[str, ...]
+    known: frozenset[str]
+
+
+def _expansion(before: str, acronym: str) -> str:
+    """The words before "(ACRONYM)" that it stands for: as many words as it has letters (English), or the
+    Japanese run just before it."""
+    before = before.strip()
+    japanese = re.search(r"[\u30a0-\u30ff\u3400-\u9fff・ー]+$", before)
+    if japanese:
+        return japanese.group(0)
+    words = before.split()
+    letters = [c.lower() for c in acronym if c.isalpha()]
+    taken: list[str] = []
+    for word in reversed(words):
+        for part in reversed(re.split(r"-", word)):
+            if letters and part and part[0].lower() == letters[-1]:
+                letters.pop()
+            elif part.lower() not in _SMALL_WORDS:
+                return ""
+        taken.insert(0, word)
+        if not letters:
+            return " ".join(taken)
+    return ""
+
+
+def mine_vocabulary(texts: list[str]) -> Vocabulary:
+    """Acronyms defined in parentheses, and the katakana words and capitalised Latin words of the corpus."""
+    acronyms: dict[str, set[str]] = {}
+    words: set[str] = set()
+    for text in texts:
+        plain_text = text.replace("**", "")
+        for match in _ACRONYM_DEF.finditer(plain_text):
+            expansion = _expansion(match.group(1), match.group(2))
+            if expansion and normalize(expansion) != normalize(match.group(2)):
+                acronyms.setdefault(match.group(2).upper(), set()).add(expansion)
+        words.update(_KATAKANA.findall(plain_text))
+        words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
+    return Vocabulary(
+        acronyms={a: " ".join(sorted(e)) for a, e in acronyms.items()},
+        words=tuple(sorted(words)),
+        known=frozenset(normalize(w) for w in words),
+    )
+
+
+_cache: dict[str, Vocabulary] = {}
+_lock = threading.Lock()
+
+
+def vocabulary(store) -> Vocabulary:
+    """The vocabulary of an index version (mined once per version)."""
+    with _lock:
+        if store.version not in _cache:
+            _cache.clear()
+            _cache[store.version] = mine_vocabulary([c.text for c in store.chunks])
+        return _cache[store.version]
+
+
+def _closest(word: str, vocab: Vocabulary) -> str | None:
+    """The corpus word ``word`` is most likely a misspelling of, if any is close enough."""
+    edits = len(word) // CHARS_PER_EDIT
+    if not edits or normalize(word) in vocab.known:
+        return None
+    best = process.extractOne(word, vocab.words, scorer=Levenshtein.distance, processor=normalize,
+                              score_cutoff=edits)
+    return best[0] if best else None
+
+
+def rewrite(text: str, store) -> str:
+    """The question with near-miss spellings read as the corpus's words and defined acronyms followed by
+    what they stand for; unchanged when there is nothing to read differently."""
+    vocab = vocabulary(store)
+    rewritten = text
+    for pattern in (_KATAKANA, _NAME):
+        for word in set(pattern.findall(text)):
+            if word.lower() not in EN_STOPWORDS and (closest := _closest(word, vocab)) is not None:
+                rewritten = rewritten.replace(word, closest)
+    for match in list(_ACRONYM_USE.finditer(rewritten))[::-1]:
+        expansion = vocab.acronyms.get(match.group(1))
+        if expansion and expansion not in rewritten:
+            rewritten = f"{rewritten[:match.end()]} ({expansion}){rewritten[match.end():]}"
+    return rewritten

