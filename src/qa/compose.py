@@ -136,7 +136,10 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
 
 
 def is_question(text: str) -> bool:
-    return text.rstrip().endswith(("?", "？"))
+    """A sentence that asks rather than states: it ends in a question mark, or in Japanese's sentence-final
+    question particle か ("…とお考えではありませんか。")."""
+    text = text.rstrip()
+    return text.endswith(("?", "？")) or text.rstrip("。").endswith("か")
 
 
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:

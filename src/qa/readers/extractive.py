@@ -61,7 +61,7 @@ class ExtractiveReader:
             return Draft(sentences=faq, brief=True)
         if not query.focus_tokens and not query.summary:  # "Why?" alone
             return draft
-        if not draft.abstained and is_narrow(query, store):
+        if not draft.abstained and not query.summary and is_narrow(query, store):  # main points are no one fact
             return draft
         primary = self.policy.primary
         topic = topic_section(query, ranked, store)
