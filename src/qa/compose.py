@@ -21,8 +21,8 @@ from qa.ranker import UnitRanker, unit_rows
 from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
-from qa.text import has_cjk, name_tokens, name_words, place_mentions, romaji_key
-from qa.ubiquity import is_setting
+from qa.text import has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
+from qa.ubiquity import SETTING_SHARE, is_setting, ubiquitous
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -83,8 +83,9 @@ def latest_year(store: IndexStore) -> int:
 
 
 def _has_type(query: Query, text: str, store: IndexStore) -> bool:
-    if query.answer_type == "name":  # a name the question does not give already
-        return bool(name_words(text) - name_words(query.search_text))
+    if query.answer_type == "name":  # a name with a word the question does not give, other than the setting's
+        asked = set(tokens(query.search_text)) | ubiquitous(store, SETTING_SHARE)
+        return any(set(tokens(name)) - asked for name in name_words(text))
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store)
 
 
