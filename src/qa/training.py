@@ -1,6 +1,6 @@
 """Train the learned parts of the extractive reader: ``python -m qa.training`` (needs scikit-learn).
 
-Data: ``train/questions.jsonl`` — questions written apart from the evaluation sets
+Data: ``train/*.jsonl`` — questions written apart from the evaluation sets
 (``eval/dev``, ``eval/test``, ``eval/calibration``), each with the quote of its gold
 clause, or marked unanswerable. Writes into ``src/qa/models/``:
 
@@ -29,7 +29,7 @@ from qa.terms import TERMS_PATH, smoothed
 from qa.text import key_terms, normalize, plain
 
 log = logging.getLogger("qa.training")
-TRAIN_SET = PROJECT_ROOT / "train" / "questions.jsonl"
+TRAIN_DIR = PROJECT_ROOT / "train"
 EXTRA_FALSE_REFUSAL = 0.03  # what the threshold may add to the refusals the sentence gate already makes
 FOLDS = 5
 
@@ -130,6 +130,7 @@ def rates(best: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[st
 def fit_answerability(chain, items: list[dict]) -> dict:
     """Fit the answer-or-refuse model; validate grouped by section; save it."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
     X, y, questions, gates, groups = collect(chain, items)
@@ -151,7 +152,8 @@ def fit_answerability(chain, items: list[dict]) -> dict:
     threshold = pick_threshold(best, answerable)
     figures = {"questions": len(items), "answerable": int(answerable.sum()),
                "in_sample": rates(best, answerable, threshold),
-               "cross_section": rates(held_out, answerable, 0.0)}
+               "cross_section": {**rates(held_out, answerable, 0.0),
+                                 "auc": round(float(roc_auc_score(answerable, held_out)), 3)}}
     AnswerabilityModel(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), threshold).save(
         MODEL_PATH, training=figures)
     log.info("answerability weights %s bias %.3f threshold %.3f",
@@ -257,7 +259,7 @@ def fit_ranker(chain, items: list[dict]) -> dict:
     model = fit(X, y)
     best, correct = _decide(model.predict_proba(X)[:, 1], y, questions, allowed, len(items))
     threshold = balanced_threshold(best, answerable)
-    figures = {"questions": len(items), "units": int(len(y)), "gold_units": int(y.sum()),
+    figures = {"questions": len(items), "units": len(y), "gold_units": int(y.sum()),
                "in_sample": ranker_rates(best, correct, answerable, threshold),
                "cross_section": ranker_rates(held_best, held_correct, answerable, 0.0)}
     UnitRanker(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), threshold).save(training=figures)
@@ -266,18 +268,37 @@ def fit_ranker(chain, items: list[dict]) -> dict:
     return figures
 
 
+def _reset_stale_models() -> None:
+    """Models fitted on other features than today's are replaced by neutral ones, so the chain that
+    collects the training rows can be built (the fits below overwrite them)."""
+    from qa.ranker import RANKER_PATH, UnitRanker
+
+    try:
+        AnswerabilityModel.load()
+    except ValueError as err:
+        log.info("%s: starting from a neutral answerability model", err)
+        AnswerabilityModel(tuple(0.0 for _ in FEATURES), 0.0, 0.5).save(MODEL_PATH)
+    try:
+        UnitRanker.load()
+    except ValueError as err:
+        log.info("%s: training without a ranker first", err)
+        RANKER_PATH.unlink()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.training", description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, default=TRAIN_SET, help="training questions (JSON lines)")
+    parser.add_argument("--train", type=Path, nargs="+", default=sorted(TRAIN_DIR.glob("*.jsonl")),
+                        help="training question files (JSON lines; default: train/*.jsonl)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chain import build_chain
     from qa.terms import _load
 
-    items = load_items(args.train)
+    items = [item for path in args.train for item in load_items(path)]
+    _reset_stale_models()
     chain = build_chain()
     terms = term_probabilities(items, chain.index.get())
-    TERMS_PATH.write_text(json.dumps({"trained_on": str(args.train.name), "questions": len(items),
+    TERMS_PATH.write_text(json.dumps({"trained_on": [p.name for p in args.train], "questions": len(items),
                                       "content_probability": terms}, ensure_ascii=False, indent=0), encoding="utf-8")
     _load.cache_clear()
     framing = sorted((p, t) for t, p in terms.items() if p < 0.5)
