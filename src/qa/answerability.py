@@ -52,13 +52,22 @@ def term_weight(term: str, lang: str, store: IndexStore) -> float:
 
 def coverage_and_missing(query: Query, store: IndexStore, hit: Hit) -> tuple[float, float]:
     """Share of the question's weighted key terms found in the passage (either language), and the
-    share of the heaviest term it lacks."""
-    terms = coverage_terms(query, store)
-    if not terms:
-        return 0.0, 0.0
+    share of the heaviest term it lacks. A follow-up is read both ways, and the passage judged by the
+    better: with the earlier turn's terms ("When did the first batch go out?" after "Which missiles …?"),
+    or by its own ("And the underground reservoir?" after "What does the levee cost?")."""
     found: frozenset[str] = frozenset().union(*(store.token_set(i) for i in hit.chunks.values()))
     text = " ".join(store.search_text(i) for i in hit.chunks.values())
-    weights = {t: term_weight(t, query.lang, store) for t in terms}
+    readings = [coverage_terms(query, store)]
+    if query.continues:
+        readings.append(coverage_terms(query, store, sentence=True))
+    return max(_coverage(terms, query.lang, store, found, text) for terms in readings)
+
+
+def _coverage(terms: tuple[str, ...], lang: str, store: IndexStore, found: frozenset[str],
+              text: str) -> tuple[float, float]:
+    if not terms:
+        return 0.0, 0.0
+    weights = {t: term_weight(t, lang, store) for t in terms}
     total = sum(weights.values()) or 1.0
     covered = {t for t in terms if term_in(t, found, text)}
     missing = max((w for t, w in weights.items() if t not in covered), default=0.0)
@@ -80,10 +89,12 @@ def unknown_terms(query: Query, store: IndexStore) -> frozenset[str]:
     return frozenset(t for t in query.focus_tokens if is_unknown(t, store))
 
 
-def coverage_terms(query: Query, store: IndexStore) -> tuple[str, ...]:
-    """The terms a passage must hold: the question's own, and of what it points back to, the words the
-    documents use (not the asker's remarks around it: "I work for a utility. What will it supply?")."""
-    return tuple(t for t in query.coverage_terms if t in query.focus_tokens or not is_unknown(t, store))
+def coverage_terms(query: Query, store: IndexStore, sentence: bool = False) -> tuple[str, ...]:
+    """The terms a passage (or, with ``sentence``, its answering sentence) must hold: the question's own,
+    and of what it leans on, the words the documents use (not the asker's remarks around it: "I work for
+    a utility. What will it supply?")."""
+    terms = query.sentence_terms if sentence else query.coverage_terms
+    return tuple(t for t in terms if t in query.focus_tokens or not is_unknown(t, store))
 
 
 def unknown_share(query: Query, store: IndexStore) -> float:

@@ -98,7 +98,7 @@ def _foreign(term: str, lang: str) -> bool:
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
     """Every unit of the retrieved passages in the question's language, best first."""
-    weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store)}
+    weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store, sentence=True)}
     total = sum(weights.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []

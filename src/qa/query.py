@@ -87,10 +87,20 @@ class Query:
     refers_back: bool = False  # a pronoun points to what the previous question named: its terms count too
     document: str = ""  # the one document the question asks about by name ("according to the article")
     excluded: tuple[str, ...] = ()  # terms of what the question sets aside: an answer names something else
+    continues: bool = False  # read as the next turn of a conversation (not as a question after remarks)
 
     @property
     def coverage_terms(self) -> tuple[str, ...]:
-        """The terms a passage must hold to answer: the question's own, and what a pronoun points back to."""
+        """The terms a passage must hold to answer: the question's own, and on a follow-up of an earlier
+        turn, what that turn asked about."""
+        if self.continues or self.refers_back or not self.focus_tokens:
+            return self.all_tokens
+        return self.focus_tokens
+
+    @property
+    def sentence_terms(self) -> tuple[str, ...]:
+        """The terms the answering sentence must hold: the question's own, and what a pronoun points back
+        to ("And the diamond grit plant?" asks of the grit plant, not of the plant asked about before)."""
         if self.refers_back or not self.focus_tokens:
             return self.all_tokens
         return self.focus_tokens
@@ -171,9 +181,10 @@ def split_context(text: str, lang: str) -> tuple[str, str]:
     return " ".join(parts[last:]), " ".join(parts[:last])
 
 
-def _as_follow_up(text: str, asked: str, lang: str, focus: tuple[str, ...], kind: str, previous: str) -> Query:
+def _as_follow_up(text: str, asked: str, lang: str, focus: tuple[str, ...], kind: str, previous: str,
+                  continues: bool) -> Query:
     prev_lang = detect_language(previous)
-    return Query(
+    return Query(continues=continues,
         text=text, lang=lang, focus_tokens=focus,
         context_tokens=content_tokens(previous, prev_lang),
         answer_type=kind or answer_type(previous, prev_lang),
@@ -193,7 +204,7 @@ def analyse(question: str, history: list[dict] | None = None, max_chars: int = M
     focus = tuple(t for t in content_tokens(rest, lang) if t not in excluded)
     kind = answer_type(asked, lang)
     previous = context or _last_user_question(history or [], max_chars)
-    follow_up = _as_follow_up(text, asked, lang, focus, kind, previous) if previous else None
+    follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
                   future=bool(_FUTURE.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
                   summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked)
