@@ -75,7 +75,7 @@ def test_write_failure_while_indexing_keeps_the_previous_index(tiny_settings, mo
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.index.np.save", disk_full)
+    monkeypatch.setattr("qa.index.build.np.save", disk_full)
     with pytest.raises(OSError, match="No space"):
         build_index(tiny_settings, show_progress=False)
     assert current_version(tiny_settings.index_dir) == before
