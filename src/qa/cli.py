@@ -112,7 +112,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from qa.bench import main as run_bench
+    """Run the benchmark in ``bench/`` beside ``src/``: it belongs to the source checkout, not to the package."""
+    from qa.config import PROJECT_ROOT
+
+    if not (PROJECT_ROOT / "bench" / "run.py").is_file():
+        return _fail(f"qa bench needs a source checkout: {PROJECT_ROOT / 'bench'} is not there")
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.run import main as run_bench
 
     return run_bench(args)
 
