@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIN, COLD_QUESTION, PROJECT_ROOT, bench_env, free_port, proc_status_kib, run, wait_http
-from qa.config import Settings
+from bench.common import BIN, COLD_QUESTION, bench_env, free_port, proc_status_kib, run, wait_http
+from qa.config import PROJECT_ROOT, Settings
 from qa.stats import summary
 
 HEAVY_MODULES = ("gradio", "torch")

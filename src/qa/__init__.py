@@ -30,7 +30,7 @@ def build_chain(settings: Any = None, llm: Any = None) -> "QAChain":
     return _build(settings, llm)
 
 
-def ask(question: str, history: list[dict] | None = None) -> Answer:
+def ask(question: str, history: list[dict[str, Any]] | None = None) -> Answer:
     """Answer ``question`` (Japanese or English) with the default chain, loaded once per process."""
     global _default_chain
     with _lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TextIO
 
 from qa.config import ConfigError, debug
 
@@ -20,10 +21,10 @@ def _fail(message: str, status: int = 1) -> int:
     return status
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a record comes (a test or a server may replace it)."""
 
-    stream = property(lambda self: sys.stderr, lambda self, value: None)  # type: ignore[assignment]
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
 
 
 def setup_logging(verbosity: int) -> None:
@@ -108,7 +109,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from qa.ui.app import launch
 
     serve = ServeSettings()
-    return launch(host=args.host or serve.host, port=args.port or serve.port)
+    status: int = launch(host=args.host or serve.host, port=args.port or serve.port)
+    return status
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.query import QuestionError
 
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except (QuestionError, ConfigError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)
     except (CorpusError, IndexMissingError, EmbedderError, IndexWriteError) as err:

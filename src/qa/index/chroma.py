@@ -93,7 +93,7 @@ def add_collection(
 
 def nearest(collection: Collection, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
     """Ids and cosine similarities of the ``k`` nearest vectors in ``collection`` (its HNSW index)."""
-    got = collection.query(query_embeddings=[np.asarray(query_vector, dtype=np.float32)], n_results=k,
+    got = collection.query(query_embeddings=np.asarray(query_vector, dtype=np.float32).reshape(1, -1), n_results=k,
                            include=["distances"])
     distances = got["distances"] or [[]]
     return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], distances[0])]
