@@ -236,7 +236,7 @@ def test_cli_ask_and_eval_on_a_server(server_settings, built_settings, tmp_path)
 
     assert list(reports["server"]["runs"]) == ["dev extractive"]
     assert answers(reports["server"]) == answers(reports["embedded"])
-    assert len(answers(reports["server"])["dev extractive"]) > 10
+    assert len(answers(reports["server"])["dev extractive"]) >= 10  # the faq and conflicts items of the dev split
 
 
 def test_several_chat_processes_share_one_server(server_settings, chain, tmp_path):
