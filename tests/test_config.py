@@ -71,3 +71,25 @@ def test_top_k_sets_how_many_passages_the_chain_reads(tiny_settings):
         query = analyse("What will the two countries cooperate on?", [], 2000)
         _draft, hits = chain._draft(query, store, False, {})
         assert len(hits) == k
+
+
+@pytest.mark.parametrize(("verbosity", "debug", "shown"), [
+    (0, "", {"WARNING"}), (1, "", {"WARNING", "INFO"}), (0, "1", {"WARNING", "INFO", "DEBUG"}),
+])
+def test_the_cli_logs_the_qa_hierarchy_at_the_level_asked_for(monkeypatch, capsys, verbosity, debug, shown):
+    import logging
+
+    from qa.cli import setup_logging
+
+    monkeypatch.setenv("QA_DEBUG", debug)
+    setup_logging(verbosity)
+    log = logging.getLogger("qa.index.build")
+    for level in ("DEBUG", "INFO", "WARNING"):
+        log.log(getattr(logging, level), "a %s note", level)
+    lines = capsys.readouterr().err.splitlines()
+    assert {level for level in ("DEBUG", "INFO", "WARNING") if any(f"a {level} note" in l for l in lines)} == shown
+    assert all(line.startswith("qa: ") for line in lines)
+    root = logging.getLogger("qa")
+    root.setLevel(logging.NOTSET)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
