@@ -321,10 +321,11 @@ def test_index_files_corrupted_while_serving_keep_answering(tiny):
     print(f"\nChroma files garbled under a serving process: from memory = {chain.index.get().from_memory}")
 
 
-def test_a_damaged_new_version_does_not_replace_the_served_one(tiny, capsys):
+def test_a_damaged_new_version_does_not_replace_the_served_one(tiny, caplog):
     """Someone publishes a broken version (copied by hand, say): the process keeps the one it has."""
     from qa.chain import build_chain
-    from qa.index import _publish, current_version
+    from qa.index import current_version
+    from qa.index.versions import publish
 
     chain = build_chain(tiny)
     before = chain.invoke(FACTORY_Q).to_dict()
@@ -332,11 +333,11 @@ def test_a_damaged_new_version_does_not_replace_the_served_one(tiny, capsys):
     broken = tiny.index_dir / "v-99999999T000000-1-000000"
     shutil.copytree(live, broken)
     _garbage(broken / "chroma" / "chroma.sqlite3")
-    _publish(tiny.index_dir, broken.name)
-    capsys.readouterr()
+    publish(tiny.index_dir, broken.name)
+    caplog.clear()
     for _ in range(3):
         assert chain.invoke(FACTORY_Q).to_dict() == before
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "keeping index" in line]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "keeping index" in r.getMessage()]
     assert len(warnings) == 1 and broken.name in warnings[0] and live.name in warnings[0]
 
 
@@ -436,13 +437,13 @@ def test_write_failure_in_qa_index_keeps_the_previous_index(tiny, cli, monkeypat
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tiny.index_dir / "units.npy"))
 
-    monkeypatch.setattr("qa.index.np.save", disk_full)
+    monkeypatch.setattr("qa.index.build.np.save", disk_full)
     status, out, err = cli(["index", "--quiet"], tiny)
     line = one_line_error(err)
     assert status == 1 and not out
     assert f"cannot write the index in {tiny.index_dir}" in line and "No space left on device" in line
     assert "the previous index is unchanged" in line
-    monkeypatch.setattr("qa.index.np.save", np.save)
+    monkeypatch.setattr("qa.index.build.np.save", np.save)
     assert current_version(tiny.index_dir) == before and not list(tiny.index_dir.glob("*.tmp"))
     status, out, _ = cli(["ask", "--json", COOP_Q], tiny)
     assert status == 0 and TOPICS[0] in json.loads(out)["answer"]  # still the old index

@@ -75,7 +75,7 @@ def test_write_failure_while_indexing_keeps_the_previous_index(tiny_settings, mo
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.index.np.save", disk_full)
+    monkeypatch.setattr("qa.index.build.np.save", disk_full)
     with pytest.raises(OSError, match="No space"):
         build_index(tiny_settings, show_progress=False)
     assert current_version(tiny_settings.index_dir) == before
@@ -133,3 +133,30 @@ def test_exact_search_in_memory_agrees_with_chroma(built_settings):
             mine, theirs = exact.dense(vector, 10, lang), through_chroma.dense(vector, 10, lang)
             assert [i for i, _ in mine[:5]] == [i for i, _ in theirs[:5]], question
             assert np.allclose([s for _, s in mine], [s for _, s in theirs], atol=1e-4), question
+
+
+def test_a_version_keeps_the_corpus_manifest_and_conflicts(tiny_settings):
+    """What the chain reads from the corpus besides the text is kept in the version, for when the corpus is gone."""
+    import shutil
+
+    from qa.index import corpus_source
+    from qa.manifest import load_manifest
+
+    conflicts = [{"topic": {"ja": "t", "en": "t"}, "blocks": {"tiny": ["tiny.0001"]}, "says": {"tiny": {"ja": "x"}}}]
+    (tiny_settings.corpus_dir / "conflicts.json").write_text(json.dumps(conflicts), encoding="utf-8")
+    report = build_index(tiny_settings, show_progress=False)
+    kept = tiny_settings.index_dir / report.version / "corpus"
+    assert json.loads((kept / "conflicts.json").read_text(encoding="utf-8")) == conflicts
+    assert corpus_source(tiny_settings) == tiny_settings.corpus_dir
+    made_up = load_manifest(tiny_settings.corpus_dir)  # the tiny corpus has no manifest.json: one is made
+    shutil.rmtree(tiny_settings.corpus_dir)
+    assert corpus_source(tiny_settings) == kept
+    assert load_manifest(kept) == made_up
+
+
+def test_the_bundled_manifest_survives_the_copy(tmp_path):
+    from qa.manifest import load_manifest, manifest_json
+
+    original = load_manifest(PROJECT_ROOT / "corpus")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest_json(original), ensure_ascii=False), encoding="utf-8")
+    assert load_manifest(tmp_path) == original and original.documents[0].aliases

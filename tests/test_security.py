@@ -27,10 +27,16 @@ SRC = PROJECT_ROOT / "src" / "qa"
 
 
 def test_qa_chat_binds_loopback_by_default(monkeypatch):
-    from qa.cli import parser
+    import qa.ui.app
+    from qa.cli import main
 
-    monkeypatch.delenv("QA_HOST", raising=False)
-    assert parser().parse_args(["chat"]).host == "127.0.0.1"
+    seen = {}
+    monkeypatch.setattr(qa.ui.app, "launch", lambda host, port, **_: seen.update(host=host, port=port) or 0)
+    for name in ("QA_HOST", "QA_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["chat"]) == 0 and seen == {"host": "127.0.0.1", "port": 7860}
+    monkeypatch.setenv("QA_HOST", "::1")
+    assert main(["chat", "--port", "7999"]) == 0 and seen == {"host": "::1", "port": 7999}
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "chat.example.com"])

@@ -230,10 +230,13 @@ def test_cli_ask_and_eval_on_a_server(server_settings, built_settings, tmp_path)
                        "--out", str(tmp_path / name)], qa_env(settings), timeout=600)
         assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: a quality floor missed, not a failure to run
         reports[name] = json.loads((tmp_path / name / "report.json").read_text(encoding="utf-8"))
-    def answers(report):
-        return [(i["id"], i["abstained"], i["answer"], i["retrieval"]) for i in report["items"]]
+    def answers(report):  # one run per split and reader: here the dev split with the default reader
+        return {run: [(i["id"], i["abstained"], i["answer"], i["retrieval"]) for i in report["runs"][run]["items"]]
+                for run in report["runs"]}
 
-    assert answers(reports["server"]) == answers(reports["embedded"]) and len(reports["server"]["items"]) > 10
+    assert list(reports["server"]["runs"]) == ["dev extractive"]
+    assert answers(reports["server"]) == answers(reports["embedded"])
+    assert len(answers(reports["server"])["dev extractive"]) >= 10  # the faq and conflicts items of the dev split
 
 
 def test_several_chat_processes_share_one_server(server_settings, chain, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from qa.answer import Answer, Citation, Conflict
@@ -11,7 +12,12 @@ from qa.query import QuestionError
 if TYPE_CHECKING:
     from qa.chain import QAChain
 
-__all__ = ["Answer", "Citation", "Conflict", "QuestionError", "ask", "build_chain"]
+try:
+    __version__ = version("qa")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = ["Answer", "Citation", "Conflict", "QuestionError", "__version__", "ask", "build_chain"]
 
 _default_chain: "QAChain | None" = None
 _lock = threading.Lock()
@@ -24,7 +30,7 @@ def build_chain(settings: Any = None, llm: Any = None) -> "QAChain":
     return _build(settings, llm)
 
 
-def ask(question: str, history: list[dict] | None = None) -> Answer:
+def ask(question: str, history: list[dict[str, Any]] | None = None) -> Answer:
     """Answer ``question`` (Japanese or English) with the default chain, loaded once per process."""
     global _default_chain
     with _lock:

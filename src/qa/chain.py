@@ -19,7 +19,7 @@ from qa.conflicts import disputed_blocks, load_conflicts
 from qa.corpus import LANGUAGES
 from qa.digest import SECTION_VOTERS
 from qa.embeddings import get_embedder
-from qa.index import IndexStore, LiveIndex, build_index, build_needed
+from qa.index import IndexStore, LiveIndex, build_index, build_needed, corpus_source
 from qa.manifest import load_manifest
 from qa.premise import correction
 from qa.query import Query, analyse
@@ -71,10 +71,10 @@ class QAChain(Runnable[dict, Answer]):
         self.index = LiveIndex(self.settings)
         self.index.get()  # fail early on a missing or mismatched index
         self.retriever = HybridRetriever(
-            index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=SEARCH_DEPTH
+            index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=self.settings.top_k
         )
-        self.manifest = load_manifest(self.settings.corpus_dir)
-        self.conflicts = load_conflicts(self.settings.corpus_dir, self.manifest)
+        self.manifest = load_manifest(corpus_source(self.settings))  # the index's copy once the corpus is gone
+        self.conflicts = load_conflicts(corpus_source(self.settings), self.manifest)
         self.extractive = ExtractiveReader(Policy(AnswerabilityModel.load(), self.manifest.primary.id,
                                                   UnitRanker.load(), disputed_blocks(self.conflicts)))
         self.reader = get_reader(self.settings, llm)
@@ -126,7 +126,7 @@ class QAChain(Runnable[dict, Answer]):
         timings["embed"] = timings.get("embed", 0.0) + (time.perf_counter() - clock) * 1000
         ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
                                        k=2 * SECTION_VOTERS, timings=timings)  # broad questions vote with more
-        hits = ranked[:SEARCH_DEPTH]
+        hits = ranked[:self.settings.top_k]
         clock = time.perf_counter()
         draft = self.extractive.draft(query, vector, focus_vector, ranked, hits, store)
         timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000

@@ -1,10 +1,17 @@
-"""The ``qa`` command: index, ask, eval, chat, bench. Heavy modules load only for the subcommand that needs them."""
+"""The ``qa`` command: index, ask, eval, chat, bench. Heavy modules load only for the subcommand that needs them.
+
+The command sets up logging for the ``qa`` logger hierarchy: warnings by default, ``-v`` for progress
+notes, ``-vv`` or ``QA_DEBUG=1`` for everything (and tracebacks of unexpected errors).
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
+import logging
 import sys
+from typing import TextIO
+
+from qa.config import ConfigError, debug
 
 EXIT_BAD_INPUT = 2
 
@@ -12,6 +19,24 @@ EXIT_BAD_INPUT = 2
 def _fail(message: str, status: int = 1) -> int:
     print(f"qa: {message.splitlines()[0] if message else 'error'}", file=sys.stderr)
     return status
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record comes (a test or a server may replace it)."""
+
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
+
+
+def setup_logging(verbosity: int) -> None:
+    """Send the ``qa`` loggers' records to stderr as ``qa: message`` lines, at the level asked for."""
+    level = logging.DEBUG if verbosity >= 2 or debug() else logging.INFO if verbosity == 1 else logging.WARNING
+    logger = logging.getLogger("qa")
+    for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("qa: %(message)s" if level > logging.DEBUG else "qa: %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 class IndexWriteError(RuntimeError):
@@ -51,6 +76,7 @@ def _os_reason(err: OSError) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     import qa
     from qa.config import Settings
+    from qa.index import corpus_source
     from qa.manifest import load_manifest
     from qa.query import clean_question
 
@@ -65,7 +91,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n! {conflict.topic}\n  {conflict.commentary_doc}: {conflict.commentary}\n  {conflict.primary_doc}: {conflict.primary}")
     if answer.citations:
         print("\nSources:")
-    manifest = load_manifest(Settings().corpus_dir)
+    manifest = load_manifest(corpus_source(Settings()))
     for c in answer.citations:
         name = manifest.label(c.doc, answer.language)
         print(f"[{c.n}] {name} — {c.section} ({c.chunk_id})\n    {c.text}")
@@ -79,19 +105,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from qa.config import ServeSettings
     from qa.ui.app import launch
 
-    return launch(host=args.host, port=args.port)
+    serve = ServeSettings()
+    status: int = launch(host=args.host or serve.host, port=args.port or serve.port)
+    return status
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from qa.bench import main as run_bench
+    """Run the benchmark in ``bench/`` beside ``src/``: it belongs to the source checkout, not to the package."""
+    from qa.config import PROJECT_ROOT
+
+    if not (PROJECT_ROOT / "bench" / "run.py").is_file():
+        return _fail(f"qa bench needs a source checkout: {PROJECT_ROOT / 'bench'} is not there")
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.run import main as run_bench
 
     return run_bench(args)
 
 
 def parser() -> argparse.ArgumentParser:
+    from qa import __version__
+
     p = argparse.ArgumentParser(prog="qa", description="Bilingual questions and answers on the 2025 US–Japan fact sheet.")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: everything)")
+    p.add_argument("--version", action="version", version=f"qa {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("index", help="build or refresh the persisted index")
@@ -111,8 +150,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("chat", help="start the Gradio chat")
-    s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "7860")))
+    s.add_argument("--host", default=None, help="address to serve on (QA_HOST, default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (QA_PORT, default 7860)")
     s.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("bench", help="run the performance benchmark")
@@ -124,14 +163,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    setup_logging(args.verbose)
     from qa.corpus import CorpusError
     from qa.embeddings import EmbedderError
     from qa.index import IndexMissingError
     from qa.query import QuestionError
 
     try:
-        return args.func(args)
-    except QuestionError as err:
+        status: int = args.func(args)
+        return status
+    except (QuestionError, ConfigError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)
     except (CorpusError, IndexMissingError, EmbedderError, IndexWriteError) as err:
         return _fail(str(err))
@@ -143,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         return _fail(f"{_os_reason(err)}")
     except Exception as err:  # noqa: BLE001 - one line for the user; QA_DEBUG=1 shows the traceback
-        if os.environ.get("QA_DEBUG"):
+        if debug():
             raise
         text = " ".join(str(err).split())[:300]
         return _fail(f"unexpected error ({type(err).__name__}: {text}); run with QA_DEBUG=1 for the traceback")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qa.answer import Conflict
 from qa.corpus import CorpusError
@@ -42,7 +43,7 @@ class ConflictNote:
                         commentary_doc=self.commentary_doc, primary_doc=self.primary_doc)
 
 
-def _note(entry: dict, manifest: Manifest, path: Path) -> ConflictNote:
+def _note(entry: dict[str, Any], manifest: Manifest, path: Path) -> ConflictNote:
     primary = manifest.primary.id
     try:
         commentary = next(doc for doc in entry["blocks"] if doc != primary)

@@ -141,6 +141,15 @@ def _document(entry: object, source: Path) -> DocumentInfo:
     )
 
 
+def manifest_json(manifest: Manifest) -> dict[str, object]:
+    """``manifest`` in the shape of ``manifest.json``: ``load_manifest`` reads it back unchanged."""
+    return {"documents": [
+        {"id": d.id, "role": d.role, "name": d.name, "title": d.title, "date": d.date, "publisher": d.publisher,
+         "origin": d.origin, "aliases": {"any": list(d.aliases)}}
+        for d in manifest.documents
+    ]}
+
+
 @lru_cache(maxsize=8)
 def load_manifest(corpus_dir: Path) -> Manifest:
     """The manifest of ``corpus_dir``; one made from its files when it has none."""

@@ -66,7 +66,7 @@ def _sudachi():
     if tokenizer is None:
         from sudachipy import Dictionary, SplitMode
 
-        tokenizer = (Dictionary(dict="core").create(SplitMode.A), SplitMode.A)
+        tokenizer = (Dictionary(dict="core").tokenizer(SplitMode.A), SplitMode.A)
         _local.sudachi = tokenizer
     return tokenizer
 

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable
 
 from qa.evaluation.scoring import Result
+from qa.stats import percentile
 
 DIRECTIONS = ("ja→ja", "en→en", "ja→en", "en→ja", "ja→*", "en→*")
 CEILING_SUFFIXES = ("false_refusal",)
@@ -15,14 +16,6 @@ def mean(values: Iterable) -> float | None:
     """The rounded mean of the values that are not None (booleans count as 0/1); None when there are none."""
     values = [float(v) for v in values if v is not None]
     return round(statistics.fmean(values), 3) if values else None
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q`` quantile (0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _row(rs: list[Result]) -> dict:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 import time
 from pathlib import Path
 
-from qa.config import Settings
+from qa.config import Settings, env_path
 from qa.evaluation.data import CATEGORIES, EVAL_DIR, SPLITS, load_items, split_dir
 from qa.evaluation.metrics import check_floors, floors_for, summarise
 from qa.evaluation.report import format_table, write_reports
@@ -108,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings()
     embedder, llm, k = getattr(args, "embedder", None), getattr(args, "llm", None), getattr(args, "k", None)
     changes = {key: v for key, v in (("embedder", embedder), ("llm", llm), ("top_k", k)) if v}
-    if embedder and embedder != settings.embedder and "QA_INDEX_DIR" not in os.environ:
+    if embedder and embedder != settings.embedder and env_path("QA_INDEX_DIR", None) is None:
         changes["index_dir"] = settings.index_dir.parent / "index-eval" / re.sub(r"[^\w.-]+", "_", embedder)
     settings = settings.with_(**changes)
     if embedder:
