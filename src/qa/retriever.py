@@ -2,7 +2,8 @@
 
 ``build_retriever()`` opens the persisted index (building it first when there is none) and returns a
 ``HybridRetriever``. ``invoke(query, k=…)`` gives ``Document``s: one per aligned block, in the query's
-language where the block has it, with the block key, fused score and per-list ranks in their metadata.
+language where the block has it, with the chunk's metadata plus ``chunk_id``, the fused ``score``, the best
+``dense`` cosine and the per-list ``ranks``.
 """
 
 from __future__ import annotations
@@ -146,14 +147,14 @@ class HybridRetriever(BaseRetriever):
 def _document(hit: Hit, lang: str, store: IndexStore) -> Document:
     """A hit as a Document: its chunk in ``lang`` where the block has one."""
     chunk = store.chunks[hit.chunks.get(lang, next(iter(hit.chunks.values())))]
-    metadata = {**chunk.metadata(), "chunk_id": chunk.chunk_id, "block": hit.key, "score": float(hit.score),
+    metadata = {**chunk.metadata(), "chunk_id": chunk.chunk_id, "score": float(hit.score),
                 "dense": float(hit.dense), "ranks": dict(hit.ranks)}
     return Document(page_content=chunk.text, id=chunk.chunk_id, metadata=metadata)
 
 
 def hits_of(documents: list[Document], store: IndexStore) -> list[Hit]:
     """The hits that ``documents`` (from a ``HybridRetriever`` over ``store``) stand for."""
-    return [Hit(d.metadata["block"], store.blocks[d.metadata["block"]], d.metadata["score"],
+    return [Hit(d.metadata["block_key"], store.blocks[d.metadata["block_key"]], d.metadata["score"],
                 dict(d.metadata["ranks"]), d.metadata["dense"]) for d in documents]
 
 
