@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import run_in_executor
 from langchain_core.tools import BaseTool
@@ -109,21 +110,27 @@ class QAChain(Runnable[QAInputLike, Answer]):
         """The answer to ``input``, as one chain run under ``config``."""
         return self._call_with_config(self._invoke, input, config, **kwargs)
 
-    def stream(self, input: QAInputLike, config: RunnableConfig | None = None,
+    # Streams yield AnswerChunks, not Answers (their sum carries the Answer): hence the ignores below.
+
+    def stream(self, input: QAInputLike, config: RunnableConfig | None = None,  # type: ignore[override]
                **kwargs: Any | None) -> Iterator[AnswerChunk]:
         """The answer as it is produced: text pieces (``AnswerChunk.text``), then one chunk with the complete
         ``Answer``, which is authoritative (see ``AnswerChunk``)."""
-        yield from self._transform_stream_with_config(iter([input]), self._transform, config, **kwargs)
+        chunks = self._transform_stream_with_config(iter([input]), self._transform, config,  # type: ignore[arg-type]
+                                                    **kwargs)
+        yield from chunks  # type: ignore[misc]
 
-    async def astream(self, input: QAInputLike, config: RunnableConfig | None = None,
+    async def astream(self, input: QAInputLike, config: RunnableConfig | None = None,  # type: ignore[override]
                       **kwargs: Any | None) -> AsyncIterator[AnswerChunk]:
         """``stream`` for asyncio: the same chunks, produced in a worker thread."""
 
         async def one() -> AsyncIterator[QAInputLike]:
             yield input
 
-        async for chunk in self._atransform_stream_with_config(one(), self._atransform, config, **kwargs):
-            yield chunk
+        chunks = self._atransform_stream_with_config(one(), self._atransform, config,  # type: ignore[arg-type]
+                                                     **kwargs)
+        async for chunk in chunks:
+            yield chunk  # type: ignore[misc]
 
     def as_tool(self, args_schema: Any = None, *, name: str | None = None, description: str | None = None,
                 arg_types: dict[str, type] | None = None) -> BaseTool:
@@ -133,7 +140,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
         return answering.as_tool(args_schema, name=name or "answer_question",
                                  description=description or TOOL_DESCRIPTION, arg_types=arg_types)
 
-    def _invoke(self, input: QAInputLike, config: RunnableConfig) -> Answer:
+    def _invoke(self, input: QAInputLike, run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Answer:
         prepared = self._prepare(parse_input(input), config)
         if self.reader is None:
             return self._finish(prepared, prepared.request.baseline)[0]
@@ -142,11 +149,12 @@ class QAChain(Runnable[QAInputLike, Answer]):
         prepared.timings["read"] = (time.perf_counter() - clock) * 1000
         return self._finish(prepared, draft)[0]
 
-    def _transform(self, inputs: Iterator[QAInputLike], config: RunnableConfig) -> Iterator[AnswerChunk]:
+    def _transform(self, inputs: Iterator[QAInputLike], run_manager: CallbackManagerForChainRun,
+                   config: RunnableConfig) -> Iterator[AnswerChunk]:
         for input in inputs:
             yield from self._chunks(parse_input(input), config)
 
-    async def _atransform(self, inputs: AsyncIterator[QAInputLike],
+    async def _atransform(self, inputs: AsyncIterator[QAInputLike], run_manager: AsyncCallbackManagerForChainRun,
                           config: RunnableConfig) -> AsyncIterator[AnswerChunk]:
         async for input in inputs:
             chunks = self._chunks(parse_input(input), config)

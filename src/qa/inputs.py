@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import MessageLikeRepresentation, convert_to_messages
 from pydantic import BaseModel, Field
@@ -38,7 +39,7 @@ class Asked:
     """A parsed input: the question as given (``qa.query`` validates it), the history as
     ``{"role": "user"|"assistant", "content": str}`` turns, and the FAQ switch."""
 
-    question: object
+    question: Any  # whatever was given: ``qa.query.analyse`` says why it is no question
     history: list[dict[str, str]] = field(default_factory=list)
     exclude_faq: bool = False
 
