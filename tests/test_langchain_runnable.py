@@ -216,3 +216,12 @@ def test_as_tool_answers_with_the_answer_json(chain):
                            "args": {"question": FUJIKURA, "history": []}})
     assert isinstance(message, ToolMessage) and message.tool_call_id == "call-1"
     assert "$20 billion" in json.loads(message.content)["answer"]
+
+
+def test_the_tools_callbacks_reach_the_chain_run(chain):
+    recorder = Recorder()
+    tool = chain.as_tool(name="qa")
+    assert "exclude_faq" not in tool.args  # the evaluation's switch is no tool argument
+    tool.invoke({"question": "What will Toyota do?"}, {"callbacks": [recorder]})
+    (qa_run,) = [r for r in recorder.of("chain") if r["name"] == "QAChain"]
+    assert qa_run["parent"] is not None and recorder.of("retriever")[0]["parent"] == qa_run["id"]

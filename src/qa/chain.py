@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun, Callbacks
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import run_in_executor
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
 from qa.answer import Answer, AnswerChunk, Citation
@@ -28,7 +28,7 @@ from qa.conflicts import disputed_blocks, load_conflicts
 from qa.corpus import LANGUAGES
 from qa.digest import SECTION_VOTERS
 from qa.index import IndexStore
-from qa.inputs import Asked, QAInput, parse_input
+from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
 from qa.premise import correction
 from qa.query import Query, analyse
@@ -132,13 +132,22 @@ class QAChain(Runnable[QAInputLike, Answer]):
         async for chunk in chunks:
             yield chunk  # type: ignore[misc]
 
-    def as_tool(self, args_schema: Any = None, *, name: str | None = None, description: str | None = None,
-                arg_types: dict[str, type] | None = None) -> BaseTool:
-        """A tool taking ``QAInput`` (``question``, optional ``history``) and returning the answer JSON
-        (``Answer.to_dict()``)."""
-        answering = self | RunnableLambda(_answer_json, name="answer_json")
-        return answering.as_tool(args_schema, name=name or "answer_question",
-                                 description=description or TOOL_DESCRIPTION, arg_types=arg_types)
+    def as_tool(self, args_schema: type[BaseModel] | None = None, *, name: str | None = None,
+                description: str | None = None, arg_types: dict[str, type] | None = None) -> BaseTool:
+        """A tool taking ``question`` and an optional ``history`` (``ToolInput``, or ``args_schema``) and
+        returning the answer JSON (``Answer.to_dict()``); the tool's callbacks reach the chain's run."""
+        if arg_types is not None:
+            raise ValueError("QAChain.as_tool takes its arguments from a schema (ToolInput); arg_types is not used")
+
+        def answer(callbacks: Callbacks = None, **kwargs: Any) -> dict[str, Any]:
+            return self.invoke(kwargs, {"callbacks": callbacks}).to_dict()
+
+        async def aanswer(callbacks: Callbacks = None, **kwargs: Any) -> dict[str, Any]:
+            return (await self.ainvoke(kwargs, {"callbacks": callbacks})).to_dict()
+
+        return StructuredTool.from_function(answer, coroutine=aanswer, name=name or "answer_question",
+                                            description=description or TOOL_DESCRIPTION,
+                                            args_schema=args_schema or ToolInput)
 
     def _invoke(self, input: QAInputLike, run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Answer:
         prepared = self._prepare(parse_input(input), config)
@@ -272,10 +281,6 @@ def build_chain(settings: Settings | None = None, llm: Any = None) -> QAChain:
     """The chain over the persisted index (built first if missing), reading with ``llm`` if given, else
     with the reader ``settings`` ask for (``QA_READER``, ``QA_LLM``)."""
     return QAChain(settings, llm)
-
-
-def _answer_json(answer: Answer) -> dict[str, Any]:
-    return answer.to_dict()
 
 
 __all__ = ["LANGUAGES", "QAChain", "build_chain"]

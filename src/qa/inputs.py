@@ -21,9 +21,8 @@ from qa.query import QuestionError
 _ROLES = {"human": "user", "HumanMessageChunk": "user", "ai": "assistant", "AIMessageChunk": "assistant"}
 
 
-class QAInput(BaseModel):
-    """What the chain is asked: a question, the conversation before it, and whether to leave out FAQ
-    passages (used by the evaluation)."""
+class ToolInput(BaseModel):
+    """A question and the conversation before it (the arguments of ``QAChain.as_tool()``)."""
 
     question: str = Field(description="The question, in Japanese or English.")
     history: list[MessageLikeRepresentation] = Field(
@@ -31,6 +30,12 @@ class QAInput(BaseModel):
         description='Earlier turns, oldest first: {"role": "user"|"assistant"|"human"|"ai", "content": str} '
                     'dicts, LangChain messages or ("human"|"ai", text) tuples.',
     )
+
+
+class QAInput(ToolInput):
+    """What the chain is asked: a question, the conversation before it, and whether to leave out FAQ
+    passages (the evaluation's held-out setting)."""
+
     exclude_faq: bool = Field(default=False, description="Answer without the commentary's FAQ passages.")
 
 
@@ -48,7 +53,7 @@ def parse_input(value: object) -> Asked:
     """``value`` as an ``Asked``; QuestionError (one line) for input that is neither a question nor a dict."""
     if isinstance(value, str):
         return Asked(value)
-    if isinstance(value, QAInput):
+    if isinstance(value, ToolInput):
         value = dict(value)
     if not isinstance(value, Mapping):
         raise QuestionError(f"the input must be a question (text) or a dict with 'question' and 'history', "
@@ -74,4 +79,4 @@ def turns(history: Sequence[object]) -> list[dict[str, str]]:
     return found
 
 
-__all__ = ["Asked", "QAInput", "parse_input", "turns"]
+__all__ = ["Asked", "QAInput", "ToolInput", "parse_input", "turns"]
