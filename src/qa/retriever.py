@@ -162,7 +162,7 @@ def open_live_index(settings: Settings) -> LiveIndex:
     """The live index of ``settings``, built first when there is none (or it is in an old format)."""
     if reason := build_needed(settings.index_dir):
         log.warning("%s: building it now.", reason)
-        log.warning("%s", build_index(settings).summary())
+        log.info("%s", build_index(settings).summary())
     index = LiveIndex(settings)
     index.get()  # fail early on a missing or mismatched index
     return index
