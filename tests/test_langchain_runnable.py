@@ -155,6 +155,14 @@ def test_the_extractive_stream_yields_the_answer_sentence_by_sentence(chain):
         return [c async for c in chain.astream(BROAD)]
 
     assert [c.text for c in asyncio.run(collected())] == [c.text for c in chunks]
+    assert asyncio.run(chain.ainvoke(BROAD)).answer == final.answer
+
+
+def test_a_streamed_sequence_streams_the_chains_chunks(chain):
+    sequence = RunnableLambda(lambda q: {"question": q}) | chain
+    chunks = list(sequence.stream(BROAD))
+    assert len(chunks) > 2 and all(isinstance(c, AnswerChunk) for c in chunks)
+    assert chunks[-1].answer is not None and "".join(c.text for c in chunks) == chunks[-1].answer.answer
 
 
 def test_a_chat_models_tokens_stream_and_the_final_answer_is_the_checked_one(llm_chain):
