@@ -27,6 +27,7 @@ from qa.config import Settings
 from qa.conflicts import disputed_blocks, load_conflicts
 from qa.corpus import LANGUAGES
 from qa.digest import SECTION_VOTERS
+from qa.embeddings import get_embedder
 from qa.index import IndexStore
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
@@ -92,9 +93,9 @@ class QAChain(Runnable[QAInputLike, Answer]):
 
     def __init__(self, settings: Settings | None = None, llm: Any = None) -> None:
         self.settings = settings or Settings()
-        self.retriever = build_retriever(k=SEARCH_DEPTH, settings=self.settings)
+        self.embedder = get_embedder(self.settings.embedder)
+        self.retriever = build_retriever(k=SEARCH_DEPTH, settings=self.settings, embeddings=self.embedder)
         self.index = self.retriever.index
-        self.embedder = self.retriever.embedder
         self.manifest = load_manifest(self.settings.corpus_dir)
         self.conflicts = load_conflicts(self.settings.corpus_dir, self.manifest)
         self.extractive = ExtractiveReader(Policy(AnswerabilityModel.load(), self.manifest.primary.id,
@@ -204,6 +205,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
         query = replace(query, document=self.manifest.named_in(query.asked))
         draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
         if draft.abstained and query.alternative is not None:  # read as a follow-up after all
+            log.debug("no answer to %r alone: read as a follow-up", query.text)
             query = query.alternative
             draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
         return _Prepared(ReadRequest(query, hits, store, draft), timings, started)
@@ -216,6 +218,8 @@ class QAChain(Runnable[QAInputLike, Answer]):
         timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
         timings["total"] = (time.perf_counter() - prepared.started) * 1000
         answer.timings = timings
+        log.debug("%s answer in %.0f ms (%s)", answer.reader, timings["total"],
+                  ", ".join(f"{stage} {ms:.1f}" for stage, ms in timings.items() if stage != "total"))
         return answer, sentences
 
     def _draft(self, query: Query, store: IndexStore, exclude_faq: bool, timings: dict[str, float],
