@@ -108,8 +108,8 @@ class QAChain(Runnable[QAInputLike, Answer]):
         return QAInput
 
     def invoke(self, input: QAInputLike, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        """The answer to ``input``, as one chain run under ``config``."""
-        return self._call_with_config(self._invoke, input, config, **kwargs)
+        """The answer to ``input``, as one chain run under ``config`` (``kwargs`` are not used)."""
+        return self._call_with_config(self._invoke, input, config)
 
     # Streams yield AnswerChunks, not Answers (their sum carries the Answer): hence the ignores below.
 
@@ -117,8 +117,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
                **kwargs: Any | None) -> Iterator[AnswerChunk]:
         """The answer as it is produced: text pieces (``AnswerChunk.text``), then one chunk with the complete
         ``Answer``, which is authoritative (see ``AnswerChunk``)."""
-        chunks = self._transform_stream_with_config(iter([input]), self._transform, config,  # type: ignore[arg-type]
-                                                    **kwargs)
+        chunks = self._transform_stream_with_config(iter([input]), self._transform, config)  # type: ignore[arg-type]
         yield from chunks  # type: ignore[misc]
 
     async def astream(self, input: QAInputLike, config: RunnableConfig | None = None,  # type: ignore[override]
@@ -128,8 +127,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
         async def one() -> AsyncIterator[QAInputLike]:
             yield input
 
-        chunks = self._atransform_stream_with_config(one(), self._atransform, config,  # type: ignore[arg-type]
-                                                     **kwargs)
+        chunks = self._atransform_stream_with_config(one(), self._atransform, config)  # type: ignore[arg-type]
         async for chunk in chunks:
             yield chunk  # type: ignore[misc]
 
