@@ -60,6 +60,8 @@ def test_every_variable_is_read_in_config_and_documented():
 
 
 def test_top_k_sets_how_many_passages_the_chain_reads(tiny_settings):
+    from langchain_core.runnables import ensure_config
+
     from qa.chain import build_chain
     from qa.index import build_index
     from qa.query import analyse
@@ -69,7 +71,7 @@ def test_top_k_sets_how_many_passages_the_chain_reads(tiny_settings):
         chain = build_chain(tiny_settings.with_(top_k=k))
         store = chain.index.get()
         query = analyse("What will the two countries cooperate on?", [], 2000)
-        _draft, hits = chain._draft(query, store, False, {})
+        _draft, hits = chain._draft(query, store, False, {}, ensure_config())
         assert len(hits) == k
 
 

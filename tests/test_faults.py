@@ -508,7 +508,7 @@ def test_unreachable_chroma_server_is_one_clear_line_without_the_password(tmp_pa
         status, out, err = cli(args, settings, QA_CHROMA_URL=url)
         if args[0] == "ask":  # a fresh checkout: `qa ask` first says that it builds the index
             first, err = err.split("\n", 1)
-            assert first == f"No index in {settings.index_dir}: building it now."
+            assert first == f"qa: No index in {settings.index_dir}: building it now."
         line = one_line_error(err)
         assert status == 1 and "cannot reach the Chroma server at http://***@127.0.0.1:" in line, line
         assert "chroma run" in line and "s3cret" not in out + err

@@ -1,15 +1,24 @@
-"""The question-answering chain: a LangChain Runnable from ``{"question", "history"}`` to an Answer."""
+"""The question-answering chain: a LangChain Runnable from a question (and its history) to an ``Answer``.
+
+Every call runs as one chain run under the caller's config (callbacks, tags, metadata, ``run_name``):
+each retrieval is a child retriever run, and a language-model reader's chat model runs under the chain
+too. ``stream``/``astream`` yield ``AnswerChunk``s as the answer is produced. See docs/API.md.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 import time
-from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun, Callbacks
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import run_in_executor
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel
 
 from qa.answer import Answer, AnswerChunk, Citation
 from qa.answerability import AnswerabilityModel
@@ -19,7 +28,8 @@ from qa.conflicts import disputed_blocks, load_conflicts
 from qa.corpus import LANGUAGES
 from qa.digest import SECTION_VOTERS
 from qa.embeddings import get_embedder
-from qa.index import IndexStore, LiveIndex, build_index, build_needed, corpus_source
+from qa.index import IndexStore, corpus_source
+from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
 from qa.premise import correction
 from qa.query import Query, analyse
@@ -27,10 +37,16 @@ from qa.ranker import UnitRanker
 from qa.readers import get_reader
 from qa.readers.base import Draft, ReadRequest
 from qa.readers.extractive import ExtractiveReader
-from qa.retriever import Hit, HybridRetriever
+from qa.retriever import Hit, build_retriever, hits_of
 from qa.variants import rewrite
 
-SEARCH_DEPTH = 5
+log = logging.getLogger("qa.chain")
+
+# what the chain takes: a question, or a dict (or QAInput) with "question" and "history"
+QAInputLike = str | dict[str, Any] | QAInput
+TOOL_DESCRIPTION = ("Answers a question (Japanese or English) from the indexed documents, with numbered "
+                    "citations; returns the answer JSON.")
+
 
 
 _FIRST_WORD = re.compile(r"([A-Z][a-z]*)(?:-[a-z]+)*\b(?![-\d])")  # "Economic", "Large-scale"; not "US", "A3", "US-Japan"
@@ -58,21 +74,27 @@ def _same_language(rewritten: Query, original: Query) -> Query:
     return replace(rewritten, text=original.text, lang=original.lang, alternative=alternative)
 
 
-class QAChain(Runnable[dict, Answer]):
-    """Retrieve, compose (extractively, or with an optional chat model), cite, note conflicts."""
+@dataclass
+class _Prepared:
+    """A question understood, retrieved and drafted extractively: what every reader starts from."""
+
+    request: ReadRequest
+    timings: dict[str, float]
+    started: float
+
+
+class QAChain(Runnable[QAInputLike, Answer]):
+    """Retrieve, compose (extractively, or with an optional chat model), cite, note conflicts.
+
+    Input: a question string, or ``{"question": str, "history": [message-like, ...]}`` (``QAInput``).
+    ``invoke`` returns an ``Answer``; ``stream`` yields ``AnswerChunk``s, the last one with the ``Answer``.
+    """
 
     def __init__(self, settings: Settings | None = None, llm: Any = None) -> None:
         self.settings = settings or Settings()
-        reason = build_needed(self.settings.index_dir)
-        if reason:
-            print(f"{reason}: building it now.", file=sys.stderr)
-            print(build_index(self.settings).summary(), file=sys.stderr)
         self.embedder = get_embedder(self.settings.embedder)
-        self.index = LiveIndex(self.settings)
-        self.index.get()  # fail early on a missing or mismatched index
-        self.retriever = HybridRetriever(
-            index=self.index, embedder=self.embedder, mode=self.settings.retrieval, k=self.settings.top_k
-        )
+        self.retriever = build_retriever(k=self.settings.top_k, settings=self.settings, embeddings=self.embedder)
+        self.index = self.retriever.index
         self.manifest = load_manifest(corpus_source(self.settings))  # the index's copy once the corpus is gone
         self.conflicts = load_conflicts(corpus_source(self.settings), self.manifest)
         self.extractive = ExtractiveReader(Policy(AnswerabilityModel.load(), self.manifest.primary.id,
@@ -81,61 +103,145 @@ class QAChain(Runnable[dict, Answer]):
 
     # -- Runnable
 
-    def invoke(self, input: dict | str, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        if isinstance(input, str):
-            input = {"question": input}
-        return self.answer(input.get("question"), input.get("history") or [], exclude_faq=input.get("exclude_faq", False))
+    def get_input_schema(self, config: RunnableConfig | None = None) -> type[BaseModel]:
+        return QAInput
 
-    def stream(self, input: dict | str, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[AnswerChunk]:
-        """The answer as ``AnswerChunk``s: its text, then the complete ``Answer``."""
-        answer = self.invoke(input, config, **kwargs)
-        yield AnswerChunk(text=answer.answer)
+    def invoke(self, input: QAInputLike, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        """The answer to ``input``, as one chain run under ``config`` (``kwargs`` are not used)."""
+        return self._call_with_config(self._invoke, input, config)
+
+    # Streams yield AnswerChunks, not Answers (their sum carries the Answer): hence the ignores below.
+
+    def stream(self, input: QAInputLike, config: RunnableConfig | None = None,  # type: ignore[override]
+               **kwargs: Any | None) -> Iterator[AnswerChunk]:
+        """The answer as it is produced: text pieces (``AnswerChunk.text``), then one chunk with the complete
+        ``Answer``, which is authoritative (see ``AnswerChunk``)."""
+        chunks = self._transform_stream_with_config(iter([input]), self._transform, config)  # type: ignore[arg-type]
+        yield from chunks  # type: ignore[misc]
+
+    async def astream(self, input: QAInputLike, config: RunnableConfig | None = None,  # type: ignore[override]
+                      **kwargs: Any | None) -> AsyncIterator[AnswerChunk]:
+        """``stream`` for asyncio: the same chunks, produced in a worker thread."""
+
+        async def one() -> AsyncIterator[QAInputLike]:
+            yield input
+
+        chunks = self._atransform_stream_with_config(one(), self._atransform, config)  # type: ignore[arg-type]
+        async for chunk in chunks:
+            yield chunk  # type: ignore[misc]
+
+    def as_tool(self, args_schema: type[BaseModel] | None = None, *, name: str | None = None,
+                description: str | None = None, arg_types: dict[str, type] | None = None) -> BaseTool:
+        """A tool taking ``question`` and an optional ``history`` (``ToolInput``, or ``args_schema``) and
+        returning the answer JSON (``Answer.to_dict()``); the tool's callbacks reach the chain's run."""
+        if arg_types is not None:
+            raise ValueError("QAChain.as_tool takes its arguments from a schema (ToolInput); arg_types is not used")
+
+        def answer(callbacks: Callbacks = None, **kwargs: Any) -> dict[str, Any]:
+            return self.invoke(kwargs, {"callbacks": callbacks}).to_dict()
+
+        async def aanswer(callbacks: Callbacks = None, **kwargs: Any) -> dict[str, Any]:
+            return (await self.ainvoke(kwargs, {"callbacks": callbacks})).to_dict()
+
+        return StructuredTool.from_function(answer, coroutine=aanswer, name=name or "answer_question",
+                                            description=description or TOOL_DESCRIPTION,
+                                            args_schema=args_schema or ToolInput)
+
+    def _invoke(self, input: QAInputLike, run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Answer:
+        prepared = self._prepare(parse_input(input), config)
+        if self.reader is None:
+            return self._finish(prepared, prepared.request.baseline)[0]
+        clock = time.perf_counter()
+        draft = self.reader.read(prepared.request, config)
+        prepared.timings["read"] = (time.perf_counter() - clock) * 1000
+        return self._finish(prepared, draft)[0]
+
+    def _transform(self, inputs: Iterator[QAInputLike], run_manager: CallbackManagerForChainRun,
+                   config: RunnableConfig) -> Iterator[AnswerChunk]:
+        for input in inputs:
+            yield from self._chunks(parse_input(input), config)
+
+    async def _atransform(self, inputs: AsyncIterator[QAInputLike], run_manager: AsyncCallbackManagerForChainRun,
+                          config: RunnableConfig) -> AsyncIterator[AnswerChunk]:
+        async for input in inputs:
+            chunks = self._chunks(parse_input(input), config)
+            while (chunk := await run_in_executor(config, next, chunks, None)) is not None:
+                yield chunk
+
+    def _chunks(self, asked: Asked, config: RunnableConfig) -> Iterator[AnswerChunk]:
+        """Text pieces, then the Answer: a language-model reader's text as it writes it, else (the extractive
+        reader, or a reader that wrote nothing) the answer's rendered sentences."""
+        prepared = self._prepare(asked, config)
+        draft, streamed = prepared.request.baseline, False
+        if self.reader is not None:
+            clock = time.perf_counter()
+            for item in self.reader.stream(prepared.request, config):
+                if isinstance(item, Draft):
+                    draft = item
+                elif item:
+                    streamed = True
+                    yield AnswerChunk(text=item)
+            prepared.timings["read"] = (time.perf_counter() - clock) * 1000
+        answer, sentences = self._finish(prepared, draft)
+        if not streamed:
+            for sentence in sentences:
+                yield AnswerChunk(text=sentence)
         yield AnswerChunk(answer=answer)
 
     # -- the pipeline
 
-    def answer(self, question: Any, history: list[dict] | None = None, exclude_faq: bool = False) -> Answer:
+    def _prepare(self, asked: Asked, config: RunnableConfig) -> _Prepared:
+        """Understand the question, retrieve (child retriever runs) and draft the extractive answer."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        query = analyse(question, history, self.settings.max_question_chars)
+        query = analyse(asked.question, asked.history, self.settings.max_question_chars)
         store = self.index.get()
         rewritten = rewrite(query.text, store)
         if rewritten != query.text:  # a near-miss spelling, or an acronym the documents define
-            query = _same_language(analyse(rewritten, history, 2 * self.settings.max_question_chars), query)
+            query = _same_language(analyse(rewritten, asked.history, 2 * self.settings.max_question_chars), query)
         query = replace(query, document=self.manifest.named_in(query.asked))
-        draft, hits = self._draft(query, store, exclude_faq, timings)
+        draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
         if draft.abstained and query.alternative is not None:  # read as a follow-up after all
+            log.debug("no answer to %r alone: read as a follow-up", query.text)
             query = query.alternative
-            draft, hits = self._draft(query, store, exclude_faq, timings)
-        clock = time.perf_counter()
-        if self.reader is not None:
-            draft = self.reader.read(ReadRequest(query, hits, store, draft))
-            timings["read"] = (time.perf_counter() - clock) * 1000
-            clock = time.perf_counter()
-        answer = self._render(query, draft, hits, store)
-        timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
-        timings["total"] = (time.perf_counter() - started) * 1000
-        answer.timings = timings
-        return answer
+            draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
+        return _Prepared(ReadRequest(query, hits, store, draft), timings, started)
 
-    def _draft(self, query: Query, store: IndexStore, exclude_faq: bool, timings: dict[str, float]) -> tuple[Draft, list[Hit]]:
-        """Retrieve for one reading of the question and draft its extractive answer."""
+    def _finish(self, prepared: _Prepared, draft: Draft) -> tuple[Answer, list[str]]:
+        """The rendered Answer, with its timings, and its text as rendered sentences."""
         clock = time.perf_counter()
-        vector = self.embedder.embed_query_array(query.search_text)
-        focus_vector = self.embedder.embed_query_array(query.asked) if query.history_question else vector
+        request, timings = prepared.request, prepared.timings
+        answer, sentences = self._render(request.query, draft, request.hits, request.store)
+        timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
+        timings["total"] = (time.perf_counter() - prepared.started) * 1000
+        answer.timings = timings
+        log.debug("%s answer in %.0f ms (%s)", answer.reader, timings["total"],
+                  ", ".join(f"{stage} {ms:.1f}" for stage, ms in timings.items() if stage != "total"))
+        return answer, sentences
+
+    def _draft(self, query: Query, store: IndexStore, exclude_faq: bool, timings: dict[str, float],
+               config: RunnableConfig) -> tuple[Draft, list[Hit]]:
+        """Retrieve for one reading of the question (a child retriever run) and draft its extractive answer."""
+        clock = time.perf_counter()
+        vector = self.retriever.query_vector(query.search_text)
+        focus_vector = self.retriever.query_vector(query.asked) if query.history_question else vector
         timings["embed"] = timings.get("embed", 0.0) + (time.perf_counter() - clock) * 1000
-        ranked = self.retriever.search(query.search_text, query_vector=vector, store=store, exclude_faq=exclude_faq,
-                                       k=2 * SECTION_VOTERS, timings=timings)  # broad questions vote with more
+        documents = self.retriever.invoke(query.search_text, config, k=2 * SECTION_VOTERS, query_vector=vector,
+                                          store=store, exclude_faq=exclude_faq, timings=timings)
+        ranked = hits_of(documents, store)  # broad questions vote with more than the top passages
         hits = ranked[:self.settings.top_k]
         clock = time.perf_counter()
         draft = self.extractive.draft(query, vector, focus_vector, ranked, hits, store)
         timings["compose"] = timings.get("compose", 0.0) + (time.perf_counter() - clock) * 1000
         return draft, hits
 
-    def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> Answer:
+    def _render(self, query: Query, draft: Draft, hits: list[Hit], store: IndexStore) -> tuple[Answer, list[str]]:
+        """The Answer, and its text as rendered sentences (each with its markers; after the first, with the
+        space that joins it)."""
         lang = query.lang
         if draft.abstained:
-            return Answer(query.text, lang, self.manifest.abstain_text(lang), True, reader=draft.reader)
+            text = self.manifest.abstain_text(lang)
+            return Answer(query.text, lang, text, True, reader=draft.reader), [text]
         if draft.sentences and not draft.brief:  # "… $30 billion …?" when the documents say $20 billion
             said = " ".join(s.text for s in draft.sentences)
             if fix := correction(query.asked, said, said, lang):
@@ -144,7 +250,7 @@ class QAChain(Runnable[dict, Answer]):
                 draft = replace(draft, sentences=[replace(first, text=joined), *draft.sentences[1:]])
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
-        sentences = []
+        sentences: list[str] = []
         for sentence in draft.sentences:
             for index in sentence.chunks:
                 if index not in numbers:
@@ -154,12 +260,12 @@ class QAChain(Runnable[dict, Answer]):
             attributed = sentence.attributed or self.manifest.is_primary(sentence.doc)
             attribution = "" if attributed else self.manifest.get(sentence.doc).attribution(lang)
             sentences.append(_sentence(sentence.text, lang, markers, attribution, store.proper_names))
-        text = ("" if lang == "ja" else " ").join(sentences)
+        space = "" if lang == "ja" else " "
+        sentences = sentences[:1] + [space + s for s in sentences[1:]]
         cited_blocks = {store.chunks[i].block_key for i in numbers}
         retrieved = {h.key for h in hits} | cited_blocks  # a section in brief cites beyond the top passages
         conflicts = [note.conflict(lang) for note in self.conflicts if note.applies(cited_blocks, retrieved)]
-        return Answer(query.text, lang, text, False, citations, conflicts, reader=draft.reader)
-
+        return Answer(query.text, lang, "".join(sentences), False, citations, conflicts, reader=draft.reader), sentences
 
     @staticmethod
     def _citation(n: int, index: int, store: IndexStore) -> Citation:

