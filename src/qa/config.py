@@ -31,6 +31,8 @@ class Settings:
     prune_grace: float = field(default_factory=lambda: float(os.environ.get("QA_PRUNE_GRACE", "60")))
     # languages with at most this many chunks are searched exactly from memory; larger ones through Chroma's HNSW
     exact_search_max: int = field(default_factory=lambda: int(os.environ.get("QA_EXACT_SEARCH_MAX", "20000")))
+    # where the chat appends 👍/👎 feedback (JSONL); empty: feedback.jsonl in index_dir
+    feedback_file: str = field(default_factory=lambda: os.environ.get("QA_FEEDBACK_FILE", ""))
     retrieval: str = "hybrid"  # "hybrid" | "dense" | "lexical"
     max_question_chars: int = 2000
 
