@@ -113,7 +113,7 @@ class ChatApp:
                 done = turn.answer is not None
                 shown = [*turns, turn]
                 yield (self.chat_html(shown, lang), turns_to_state(shown) if done else gr.skip(), gr.skip(), "",
-                       gr.update(interactive=False), not done)
+                       gr.skip(), not done)  # Ask follows the box once the turn ends (see build_app)
         except QuestionError as err:
             log.info("question refused: %s", err)
             yield (self.chat_html(turns, lang), gr.skip(), question, _error_html(t(lang, "err_question", reason=err)),
@@ -193,16 +193,16 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
         with gr.Row(elem_id="qa-header"):
             heading = gr.HTML(f"<h1>{html.escape(t(lang, 'page_title'))}</h1>", js_on_load=None, elem_id="qa-heading")
             ui_lang = gr.Radio([(t(code, "lang_" + code), code) for code in LANGS], value=lang, label=t(lang, "language"),
-                               elem_id="qa-lang", container=False)
+                               elem_id="qa-lang", container=False, show_label=False)
+            clear = gr.Button(t(lang, "clear"), elem_id="qa-clear", size="sm")
         with gr.Tabs():
             with gr.Tab(t(lang, "chat"), elem_id="qa-chat-tab") as chat_tab:
                 chat = gr.HTML(app.chat_html([], lang), js_on_load=CHAT_JS, elem_id="qa-chat")
                 with gr.Column(elem_id="qa-composer"):
                     with gr.Row(elem_id="qa-composer-row"):
-                        box = gr.Textbox(label=t(lang, "question"), placeholder=t(lang, "placeholder"), lines=1,
+                        box = gr.Textbox(label=t(lang, "question"), show_label=False, placeholder=t(lang, "placeholder"), lines=1,
                                          max_lines=6, max_length=app.limit, elem_id="qa-input", scale=8)
                         ask = gr.Button(t(lang, "ask"), variant="primary", interactive=False, elem_id="qa-ask")
-                        clear = gr.Button(t(lang, "clear"), elem_id="qa-clear")
                     with gr.Row(elem_id="qa-status"):
                         error = gr.HTML("", js_on_load=None, elem_id="qa-error")
                         gr.HTML(f'<span class="qa-count" aria-live="polite">0 / {app.limit}</span>', js_on_load=None,
@@ -214,17 +214,23 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
 
         turn_outputs = [chat, stored, box, error, ask, busy]
         private = {"api_visibility": "private"}
-        gr.on([box.submit, ask.click], app.respond, [box, stored, ui_lang], turn_outputs, trigger_mode="once",
-              concurrency_id="answer", **private)
-        chat.example(app.example, [stored, ui_lang], turn_outputs, concurrency_id="answer", **private)
-        chat.retry(app.retry, [stored, ui_lang], turn_outputs, concurrency_id="answer", **private)
+        def ask_state(text: str, running: bool) -> dict:
+            return gr.update(interactive=bool((text or "").strip()) and not running)
+
+        turns_run = [
+            gr.on([box.submit, ask.click], app.respond, [box, stored, ui_lang], turn_outputs, trigger_mode="once",
+                  concurrency_id="answer", **private),
+            chat.example(app.example, [stored, ui_lang], turn_outputs, concurrency_id="answer", **private),
+            chat.retry(app.retry, [stored, ui_lang], turn_outputs, concurrency_id="answer", **private),
+        ]
+        for run in turns_run:
+            run.then(ask_state, [box, busy], ask, queue=False, show_progress="hidden", **private)
         chat.edit(app.edit, [stored, ui_lang], [chat, stored, box], **private)
         chat.vote(app.vote, [stored, ui_lang], [chat, stored], **private)
         chat.comment(app.comment, [stored, ui_lang], [chat, stored], **private)
         clear.click(app.clear, ui_lang, [chat, stored, box, error], **private)
         box.change(None, box, None, js=COUNTER_JS, **private)
-        box.change(lambda text, running: gr.update(interactive=bool((text or "").strip()) and not running),
-                   [box, busy], ask, queue=False, show_progress="hidden", **private)
+        box.change(ask_state, [box, busy], ask, queue=False, show_progress="hidden", **private)
 
         labelled = [heading, ui_lang, box, ask, clear, chat_tab, docs_tab, chat, documents, technical, error, stored_lang]
         ui_lang.input(app.relabel, [stored, ui_lang], labelled, js=f"(state, lang) => [state, ({SET_LANG_JS})(lang)]",

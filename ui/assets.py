@@ -4,14 +4,17 @@ from __future__ import annotations
 
 CSS = """
 /* one scroll area: the page; the question box stays at the bottom of the screen */
+.gradio-container { overflow: clip !important; }  /* hidden would make it the scroller and unstick the box */
 #qa-header { align-items: center; gap: .5rem; flex-wrap: nowrap; }
-#qa-heading { flex: 1 1 auto !important; }
+#qa-heading { min-width: 0 !important; flex: 1 1 auto; }
+#qa-lang, #qa-clear { min-width: 0 !important; flex: 0 0 auto !important; }
 #qa-header h1 { margin: 0; font-size: var(--text-xl); color: var(--body-text-color); }
 #qa-lang { flex: 0 0 auto !important; min-width: 0 !important; }
 #qa-composer { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
   padding-block: .4rem; border-top: 1px solid var(--border-color-primary); }
 #qa-composer-row { align-items: flex-end; flex-wrap: nowrap; gap: .4rem; }
 #qa-ask, #qa-clear { min-width: 4.5rem !important; flex: 0 0 auto !important; }
+#qa-clear { white-space: nowrap; }
 #qa-status { display: flex; justify-content: space-between; gap: 1rem; min-height: 1.2em; }
 .qa-error { color: var(--error-text-color); font-weight: 600; }
 .qa-count { color: var(--body-text-color); font-size: var(--text-sm); margin-left: auto; }
@@ -73,12 +76,13 @@ CSS = """
 .qa-doc-passage.qa-target { outline: 2px solid var(--color-accent); background: var(--background-fill-secondary); }
 @media (max-width: 640px) {
   .gradio-container { padding: 0 .4rem !important; }
+  #qa-header { flex-wrap: wrap; }
+  #qa-heading { flex: 1 1 100% !important; }
   #qa-header h1 { font-size: var(--text-lg); }
+  #qa-lang label { padding: .2rem .4rem; }
   .qa-about ul, .qa-about p { font-size: var(--text-sm); }
   .qa-docs { flex-direction: column; }
   .qa-docs-nav { position: static; flex-basis: auto; max-height: none; }
-  #qa-composer-row { flex-wrap: wrap; }
-  #qa-input { flex: 1 1 100% !important; }
 }
 """
 

@@ -39,8 +39,7 @@ def about_html(manifest: Manifest, reader_name: str | None, lang: str, examples:
     examples_block = (f'<div class="qa-examples" role="group" aria-label="{html.escape(t(lang, "examples"))}">'
                       f'<div class="qa-examples-title">{html.escape(t(lang, "examples"))}</div>{chips}</div>'
                       if examples else "")
-    return (f'<div class="qa-about"><h2>{html.escape(t(lang, "page_title"))}</h2>'
-            f'<p>{html.escape(t(lang, "about_docs", n=len(manifest.documents)))}</p><ul>{items}</ul>'
+    return (f'<div class="qa-about"><p>{html.escape(t(lang, "about_docs", n=len(manifest.documents)))}</p><ul>{items}</ul>'
             f'<p>{html.escape(how)} {html.escape(t(lang, "about_language"))}</p></div>{examples_block}')
 
 
