@@ -26,6 +26,7 @@ from qa.ui.strings import LANGS, lang_of, load_examples, t
 
 CONCURRENCY = 2  # one answer per core; answers take tens of milliseconds
 SERVICE_ERRORS = (IndexMissingError, EmbedderError)
+CONVERSATION_STORE, LANGUAGE_STORE = "qa-conversation", "qa-interface-language"  # browser localStorage names
 log = logging.getLogger(__name__)
 
 
@@ -187,8 +188,8 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
     app = ChatApp(chain or build_chain())
     lang = LANGS[0]
     with gr.Blocks(title=t(lang, "page_title")) as demo:
-        stored = gr.BrowserState([], storage_key="qa-conversation")
-        stored_lang = gr.BrowserState("", storage_key="qa-interface-language")
+        stored = gr.BrowserState([], storage_key=CONVERSATION_STORE)
+        stored_lang = gr.BrowserState("", storage_key=LANGUAGE_STORE)
         busy = gr.State(False)
         with gr.Row(elem_id="qa-header"):
             heading = gr.HTML(f"<h1>{html.escape(t(lang, 'page_title'))}</h1>", js_on_load=None, elem_id="qa-heading")

@@ -6,10 +6,9 @@ CSS = """
 /* one scroll area: the page; the question box stays at the bottom of the screen */
 .gradio-container { overflow: clip !important; }  /* hidden would make it the scroller and unstick the box */
 #qa-header { align-items: center; gap: .5rem; flex-wrap: nowrap; }
-#qa-heading { min-width: 0 !important; flex: 1 1 auto; }
-#qa-lang, #qa-clear { min-width: 0 !important; flex: 0 0 auto !important; }
+#qa-heading { min-width: 0 !important; flex: 1 1 0 !important; }
+#qa-lang, #qa-clear { min-width: 0 !important; flex: 0 0 auto !important; width: fit-content !important; }
 #qa-header h1 { margin: 0; font-size: var(--text-xl); color: var(--body-text-color); }
-#qa-lang { flex: 0 0 auto !important; min-width: 0 !important; }
 #qa-composer { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
   padding-block: .4rem; border-top: 1px solid var(--border-color-primary); }
 #qa-composer-row { align-items: flex-end; flex-wrap: nowrap; gap: .4rem; }
@@ -18,6 +17,8 @@ CSS = """
 #qa-status { display: flex; justify-content: space-between; gap: 1rem; min-height: 1.2em; }
 .qa-error { color: var(--error-text-color); font-weight: 600; }
 .qa-count { color: var(--body-text-color); font-size: var(--text-sm); margin-left: auto; }
+#qa-counter { text-align: end; }
+.qa-ref { padding: 0 !important; margin: 0 !important; }
 .qa-log { display: flex; flex-direction: column; gap: .8rem; padding-bottom: .5rem; color: var(--body-text-color); }
 .qa-msg { max-width: 100%; }
 .qa-user { align-self: flex-end; max-width: 85%; }
