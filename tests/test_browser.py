@@ -71,8 +71,7 @@ def open_chat(browser, url, width=1280, height=900, locale="en-US", query=""):
     page = context.new_page()
     page.goto(url + query, wait_until="domcontentloaded")
     page.locator("#qa-input textarea").wait_for(timeout=30_000)
-    page.locator(".qa-log").wait_for(timeout=30_000)
-    page.wait_for_function("document.documentElement.lang !== ''", timeout=10_000)
+    page.locator(".qa-log").wait_for(timeout=30_000)  # drawn once the page has loaded what the browser keeps
     return page
 
 
@@ -203,7 +202,8 @@ def test_interface_language_is_the_users_choice_and_is_remembered(browser, serve
     assert page.locator("#qa-input textarea").get_attribute("placeholder").startswith("日本語 / English")
     assert page.evaluate("document.documentElement.lang") == "ja"
     page.reload(wait_until="domcontentloaded")
-    page.locator("#qa-ask").filter(has_text="質問する").wait_for(timeout=30_000)
+    page.locator(".qa-log").wait_for(timeout=30_000)
+    assert page.locator("#qa-ask").inner_text() == "質問する"
     assert page.evaluate("document.documentElement.lang") == "ja"
     assert "Quoted" not in page.locator("#qa-chat").inner_text()
     page.context.close()
@@ -227,6 +227,11 @@ def test_empty_and_too_long_questions_show_a_localised_error_and_keep_the_text(b
     page.locator("#qa-error").filter(has_text="3000").wait_for(timeout=10_000)
     assert "上限は 2000 文字" in page.locator("#qa-error").inner_text()
     assert box.input_value() == long and page.locator(".qa-msg").count() == 0
+
+    box.fill("？？？")
+    box.press("Enter")
+    page.locator("#qa-error").filter(has_text="言葉で書き直してください").wait_for(timeout=10_000)
+    assert box.input_value() == "？？？" and page.locator(".qa-msg").count() == 0
     page.context.close()
 
 
@@ -239,6 +244,10 @@ def test_one_clear_resets_the_follow_up_context(browser, server):
     assert expected in ask(page, follow_up, 2).locator(".qa-answer").inner_text()
     page.locator("#qa-clear").click()
     page.wait_for_function("document.querySelectorAll('.qa-msg').length === 0", timeout=10_000)
+    assert page.locator("#qa-ask").is_disabled()
+    page.reload(wait_until="domcontentloaded")  # the stored conversation is cleared too
+    page.locator(".qa-log").wait_for(timeout=30_000)  # drawn once the page has loaded what the browser keeps
+    assert page.locator(".qa-msg").count() == 0
     assert page.locator(".qa-about").is_visible()
     assert ask(page, follow_up, 1).locator(".qa-abstain").count() == 1
     page.context.close()

@@ -174,8 +174,8 @@ class ChatApp:
         return self.chat_html(turns, lang), turns_to_state(turns)
 
     def clear(self, lang: str) -> tuple:
-        """A new conversation: nothing on screen, no follow-up context, an empty box."""
-        return self.chat_html([], lang_of(lang)), [], "", ""
+        """A new conversation: nothing on screen, no follow-up context, an empty box, no answer running."""
+        return self.chat_html([], lang_of(lang)), [], "", "", gr.update(interactive=False), False
 
 
 def _event(event: gr.EventData) -> dict:
@@ -198,7 +198,8 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
             clear = gr.Button(t(lang, "clear"), elem_id="qa-clear", size="sm")
         with gr.Tabs():
             with gr.Tab(t(lang, "chat"), elem_id="qa-chat-tab") as chat_tab:
-                chat = gr.HTML(app.chat_html([], lang), js_on_load=CHAT_JS, elem_id="qa-chat")
+                # filled on page load, from the conversation and language the browser keeps
+                chat = gr.HTML("", js_on_load=CHAT_JS, elem_id="qa-chat")
                 with gr.Column(elem_id="qa-composer"):
                     with gr.Row(elem_id="qa-composer-row"):
                         box = gr.Textbox(label=t(lang, "question"), show_label=False, placeholder=t(lang, "placeholder"), lines=1,
@@ -229,7 +230,7 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
         chat.edit(app.edit, [stored, ui_lang], [chat, stored, box], **private)
         chat.vote(app.vote, [stored, ui_lang], [chat, stored], **private)
         chat.comment(app.comment, [stored, ui_lang], [chat, stored], **private)
-        clear.click(app.clear, ui_lang, [chat, stored, box, error], **private)
+        clear.click(app.clear, ui_lang, turn_outputs, cancels=turns_run, **private)
         box.change(None, box, None, js=COUNTER_JS, **private)
         box.change(ask_state, [box, busy], ask, queue=False, show_progress="hidden", **private)
 

@@ -110,7 +110,7 @@ TEXT: dict[str, dict[str, str]] = {
         "comment_saved": "コメントを保存しました。",
         "err_empty": "質問を入力してください。",
         "err_long": "質問が {n} 文字あります。上限は {limit} 文字です。短くしてからもう一度送ってください。",
-        "err_question": "この質問には回答できません: {reason}",
+        "err_question": "この質問は使えません。言葉で書き直してください。",
         "err_service": "回答を作成できませんでした: {reason}",
         "counter": "{n} / {limit}",
         "technical": "技術情報",
