@@ -109,7 +109,8 @@ def test_each_answers_citations_open_its_own_passage_with_unique_ids_and_readabl
 
     ids = page.evaluate("[...document.querySelectorAll('#qa-chat [id]')].map(e => e.id)")
     assert len(ids) > 4 and len(ids) == len(set(ids))
-    numbers = [first.locator(".qa-source").nth(i).get_attribute("id") for i in range(first.locator(".qa-source").count())]
+    sources = first.locator(".qa-source")
+    numbers = [sources.nth(i).get_attribute("id") for i in range(sources.count())]
     assert len(numbers) == len(set(numbers))
     assert second.locator(".qa-reader").get_attribute("data-reader") == "extractive"
     assert second.locator(".qa-reader").inner_text() == "Quoted from the documents"
@@ -141,7 +142,8 @@ WCAG_CONTRAST = """(selector) => {
       const c = rgba(getComputedStyle(node).backgroundColor); if (c[3] > 0) layers.push(c); if (c[3] >= 1) break; }
     return layers.reverse().reduce((acc, c) => over(c, acc), [255, 255, 255, 1]); };
   const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255;
-    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
   return [...document.querySelectorAll(selector)].filter(el => el.offsetParent !== null).map((el) => {
     const bg = background(el); const fg = over(rgba(getComputedStyle(el).color), bg);
     const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x); return (a + 0.05) / (b + 0.05); });
@@ -182,8 +184,9 @@ def test_phone_shows_the_question_box_and_scrolls_only_the_page(browser, server)
     assert box_on_screen()
     assert page.evaluate("document.scrollingElement.scrollHeight") > 844  # the conversation is longer than the screen
     inner_scrollers = page.evaluate("""[...document.querySelectorAll('#qa-chat-tab *')].filter(el => {
-        const s = getComputedStyle(el); return /(auto|scroll)/.test(s.overflowY) && el.scrollHeight > el.clientHeight + 1
-          && el.tagName !== 'TEXTAREA'; }).map(el => el.className)""")
+        const s = getComputedStyle(el);
+        return /(auto|scroll)/.test(s.overflowY) && el.scrollHeight > el.clientHeight + 1 && el.tagName !== 'TEXTAREA';
+      }).map(el => el.className)""")
     assert inner_scrollers == []
     page.context.close()
 

@@ -131,7 +131,8 @@ def test_feedback_appends_one_json_line_per_vote_or_comment(manifest, tmp_path):
 def test_feedback_goes_to_qa_feedback_file_or_the_index_directory(tmp_path):
     settings = SimpleNamespace(feedback_file="", index_dir=tmp_path / "index")
     assert feedback_path(settings) == tmp_path / "index" / "feedback.jsonl"
-    assert feedback_path(SimpleNamespace(feedback_file=str(tmp_path / "f.jsonl"), index_dir=tmp_path)) == tmp_path / "f.jsonl"
+    chosen = SimpleNamespace(feedback_file=str(tmp_path / "f.jsonl"), index_dir=tmp_path)
+    assert feedback_path(chosen) == tmp_path / "f.jsonl"
 
 
 def test_every_interface_text_exists_in_both_languages_and_examples_are_optional(tmp_path):

@@ -105,7 +105,8 @@ class ChatApp:
         Yields (chat, stored conversation, question box, error, Ask button, busy)."""
         box = gr.skip() if keep_box else ""
         if error := self._validate(question, lang):
-            yield gr.skip(), gr.skip(), gr.skip(), _error_html(error), gr.update(interactive=bool(question.strip())), False
+            ask = gr.update(interactive=bool(question.strip()))
+            yield gr.skip(), gr.skip(), gr.skip(), _error_html(error), ask, False
             return
         turn = new_turn(question)
         yield self.chat_html([*turns, turn], lang), gr.skip(), box, "", gr.update(interactive=False), True
@@ -130,7 +131,8 @@ class ChatApp:
 
     def example(self, state: Any, lang: str, event: gr.EventData) -> Iterator[tuple]:
         """An example question, asked as soon as it is clicked."""
-        yield from self._run(str(_event(event).get("question", "")), turns_from_state(state), lang_of(lang), keep_box=True)
+        question = str(_event(event).get("question", ""))
+        yield from self._run(question, turns_from_state(state), lang_of(lang), keep_box=True)
 
     def retry(self, state: Any, lang: str) -> Iterator[tuple]:
         """The last question asked again, in place of its answer."""
@@ -193,8 +195,8 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
         busy = gr.State(False)
         with gr.Row(elem_id="qa-header"):
             heading = gr.HTML(f"<h1>{html.escape(t(lang, 'page_title'))}</h1>", js_on_load=None, elem_id="qa-heading")
-            ui_lang = gr.Radio([(t(code, "lang_" + code), code) for code in LANGS], value=lang, label=t(lang, "language"),
-                               elem_id="qa-lang", container=False, show_label=False)
+            ui_lang = gr.Radio([(t(code, "lang_" + code), code) for code in LANGS], value=lang,
+                               label=t(lang, "language"), elem_id="qa-lang", container=False, show_label=False)
             clear = gr.Button(t(lang, "clear"), elem_id="qa-clear", size="sm")
         with gr.Tabs():
             with gr.Tab(t(lang, "chat"), elem_id="qa-chat-tab") as chat_tab:
@@ -202,13 +204,13 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
                 chat = gr.HTML("", js_on_load=CHAT_JS, elem_id="qa-chat")
                 with gr.Column(elem_id="qa-composer"):
                     with gr.Row(elem_id="qa-composer-row"):
-                        box = gr.Textbox(label=t(lang, "question"), show_label=False, placeholder=t(lang, "placeholder"), lines=1,
-                                         max_lines=6, max_length=app.limit, elem_id="qa-input", scale=8)
+                        box = gr.Textbox(label=t(lang, "question"), show_label=False,
+                                         placeholder=t(lang, "placeholder"), lines=1, max_lines=6, max_length=app.limit, elem_id="qa-input", scale=8)
                         ask = gr.Button(t(lang, "ask"), variant="primary", interactive=False, elem_id="qa-ask")
                     with gr.Row(elem_id="qa-status"):
                         error = gr.HTML("", js_on_load=None, elem_id="qa-error")
-                        gr.HTML(f'<span class="qa-count" aria-live="polite">0 / {app.limit}</span>', js_on_load=None,
-                                elem_id="qa-counter")
+                        gr.HTML(f'<span class="qa-count">{t(lang, "counter", n=0, limit=app.limit)}</span>',
+                                js_on_load=None, elem_id="qa-counter")
             with gr.Tab(t(lang, "documents"), elem_id="qa-docs-tab") as docs_tab:
                 documents = gr.HTML(app.documents(lang), js_on_load=None, elem_id="qa-documents")
                 with gr.Accordion(t(lang, "technical"), open=False) as technical:
@@ -234,7 +236,8 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
         box.change(None, box, None, js=COUNTER_JS, **private)
         box.change(ask_state, [box, busy], ask, queue=False, show_progress="hidden", **private)
 
-        labelled = [heading, ui_lang, box, ask, clear, chat_tab, docs_tab, chat, documents, technical, error, stored_lang]
+        labelled = [heading, ui_lang, box, ask, clear, chat_tab, docs_tab, chat, documents, technical, error,
+                    stored_lang]
         ui_lang.input(app.relabel, [stored, ui_lang], labelled, js=f"(state, lang) => [state, ({SET_LANG_JS})(lang)]",
                       **private)
         demo.load(app.relabel, [stored, stored_lang], labelled, js=(

@@ -44,7 +44,8 @@ CSS = """
   color: var(--body-text-color); border-radius: var(--radius-md); overflow-wrap: anywhere; }
 .qa-passage mark { background: var(--color-accent-soft); color: var(--body-text-color); }
 .qa-label, .qa-reader { font-size: var(--text-sm); color: var(--body-text-color); display: block; opacity: 1; }
-.qa-meta { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .4rem; margin-top: .5rem; }
+.qa-meta { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .4rem;
+  margin-top: .5rem; }
 .qa-actions { display: flex; gap: .2rem; }
 .qa-action { display: inline-flex; align-items: center; padding: .3rem .45rem; }
 .qa-action.qa-done { border-color: var(--color-accent); }
@@ -54,7 +55,8 @@ CSS = """
 .qa-action[aria-pressed="true"], .qa-doc-lang[aria-pressed="true"] { border-color: var(--color-accent);
   background: var(--color-accent-soft); }
 .qa-doclink { margin-top: .3rem; font-size: var(--text-sm); }
-.qa-feedback { margin-top: .4rem; display: flex; flex-wrap: wrap; gap: .4rem; align-items: flex-end; color: var(--body-text-color); }
+.qa-feedback { margin-top: .4rem; display: flex; flex-wrap: wrap; gap: .4rem; align-items: flex-end;
+  color: var(--body-text-color); }
 .qa-feedback p { margin: 0; flex-basis: 100%; font-size: var(--text-sm); }
 .qa-comment { flex: 1 1 14em; background: var(--input-background-fill); color: var(--body-text-color);
   border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); padding: .3rem; }
@@ -65,7 +67,7 @@ CSS = """
 .qa-examples-title { flex-basis: 100%; font-weight: 600; color: var(--body-text-color); }
 .qa-example { text-align: start; }
 .qa-docs { display: flex; gap: 1rem; align-items: flex-start; color: var(--body-text-color); }
-.qa-docs-nav { flex: 0 0 16rem; position: sticky; top: 0; max-height: 100vh; overflow: auto; font-size: var(--text-sm); }
+.qa-docs-nav { flex: 0 0 16rem; font-size: var(--text-sm); }
 .qa-docs-nav ul { list-style: none; margin: 0 0 .6rem; padding-left: .4rem; }
 .qa-nav-2 { padding-left: .8rem; } .qa-nav-3 { padding-left: 1.6rem; }
 .qa-nav-title { font-weight: 600; }

@@ -66,7 +66,8 @@ def history_of(turns: list[Turn]) -> list[dict[str, str]]:
     history: list[dict[str, str]] = []
     for turn in turns:
         if turn.answer is not None:
-            history += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer.answer}]
+            history += [{"role": "user", "content": turn.question},
+                        {"role": "assistant", "content": turn.answer.answer}]
     return history
 
 

@@ -34,12 +34,13 @@ def about_html(manifest: Manifest, reader_name: str | None, lang: str, examples:
     """What the documents are, how answers are made, and example questions that ask when clicked."""
     items = "".join(f"<li>{_meta(d, lang)}</li>" for d in manifest.documents)
     how = t(lang, "about_extractive") if reader_name is None else t(lang, "about_model", name=reader_name)
-    chips = "".join(f'<button type="button" class="qa-example" data-question="{html.escape(q)}">{html.escape(q)}</button>'
-                    for q in examples)
+    chips = "".join(f'<button type="button" class="qa-example" data-question="{html.escape(q)}">'
+                    f"{html.escape(q)}</button>" for q in examples)
     examples_block = (f'<div class="qa-examples" role="group" aria-label="{html.escape(t(lang, "examples"))}">'
                       f'<div class="qa-examples-title">{html.escape(t(lang, "examples"))}</div>{chips}</div>'
                       if examples else "")
-    return (f'<div class="qa-about"><p>{html.escape(t(lang, "about_docs", n=len(manifest.documents)))}</p><ul>{items}</ul>'
+    return (f'<div class="qa-about"><p>{html.escape(t(lang, "about_docs", n=len(manifest.documents)))}</p>'
+            f"<ul>{items}</ul>"
             f'<p>{html.escape(how)} {html.escape(t(lang, "about_language"))}</p></div>{examples_block}')
 
 
@@ -61,7 +62,8 @@ def _document_text(store: Any, document: DocumentInfo, text_lang: str) -> tuple[
                 anchor = _section_id(document.id, text_lang, current)
                 depth = min(len(parts), 3)
                 sections.append((depth, parts[-1], anchor))
-                out.append(f'<h{depth + 2} id="{anchor}" class="qa-doc-heading">{html.escape(parts[-1])}</h{depth + 2}>')
+                level = depth + 2
+                out.append(f'<h{level} id="{anchor}" class="qa-doc-heading">{html.escape(parts[-1])}</h{level}>')
         part = " qa-doc-part" if chunk.part else ""  # a later sentence group of one long paragraph
         out.append(f'<p id="{passage_anchor(chunk.chunk_id)}" class="qa-doc-passage{part}">'
                    f"{html.escape(plain(chunk.text))}</p>")
@@ -80,9 +82,10 @@ def documents_html(manifest: Manifest, store: Any, lang: str) -> str:
             if not text:
                 continue
             hidden = "" if text_lang == lang else " hidden"
-            texts.append(f'<div class="qa-doc-text" lang="{text_lang}" data-doc="{html.escape(document.id)}"{hidden}>{text}</div>')
-            links = "".join(f'<li class="qa-nav-{depth}"><a href="#{anchor}" data-lang="{text_lang}">{html.escape(title)}</a></li>'
-                            for depth, title, anchor in sections)
+            texts.append(f'<div class="qa-doc-text" lang="{text_lang}" data-doc="{html.escape(document.id)}"{hidden}>'
+                         f"{text}</div>")
+            links = "".join(f'<li class="qa-nav-{depth}"><a href="#{anchor}" data-lang="{text_lang}">'
+                            f"{html.escape(title)}</a></li>" for depth, title, anchor in sections)
             nav.append(f'<div class="qa-nav-doc" lang="{text_lang}" data-doc="{html.escape(document.id)}"{hidden}>'
                        f'<a href="#qa-docview-{html.escape(document.id)}">{html.escape(document.label(lang))}</a>'
                        f"<ul>{links}</ul></div>")
@@ -90,8 +93,10 @@ def documents_html(manifest: Manifest, store: Any, lang: str) -> str:
                          f'data-lang="{code}" aria-pressed="{"true" if code == lang else "false"}">'
                          f'{html.escape(t(lang, "lang_" + code))}</button>' for code in LANGS)
         body.append(
-            f'<article class="qa-doc" id="qa-docview-{html.escape(document.id)}"><header><h2>{_meta(document, lang)}</h2>'
-            + (f'<p class="qa-origin"><span>{html.escape(t(lang, "origin"))}:</span> {html.escape(origin)}</p>' if origin else "")
+            f'<article class="qa-doc" id="qa-docview-{html.escape(document.id)}">'
+            f"<header><h2>{_meta(document, lang)}</h2>"
+            + (f'<p class="qa-origin"><span>{html.escape(t(lang, "origin"))}:</span> {html.escape(origin)}</p>'
+               if origin else "")
             + f'<div class="qa-doc-switch" role="group" aria-label="{html.escape(t(lang, "text_in"))}">'
             f'{html.escape(t(lang, "text_in"))}: {switch}</div></header>{"".join(texts)}</article>')
     return (f'<div class="qa-docs"><nav class="qa-docs-nav" aria-label="{html.escape(t(lang, "contents"))}">'

@@ -149,7 +149,8 @@ def _conflicts(answer: Answer, manifest: Manifest, lang: str) -> str:
     return "".join(
         f'<div class="qa-conflict" role="note"><strong>⚠ {html.escape(t(lang, "conflict"))}: '
         f"{html.escape(c.topic)}</strong><br>{html.escape(manifest.label(c.commentary_doc, lang))}: "
-        f"{html.escape(c.commentary)}<br>{html.escape(manifest.label(c.primary_doc, lang))}: {html.escape(c.primary)}</div>"
+        f"{html.escape(c.commentary)}<br>{html.escape(manifest.label(c.primary_doc, lang))}: "
+        f"{html.escape(c.primary)}</div>"
         for c in answer.conflicts)
 
 
@@ -166,7 +167,8 @@ def _actions(turn: Turn, copy: str, lang: str, last: bool) -> str:
         return (f'<button type="button" class="qa-action {cls}" aria-label="{label}" title="{label}" '
                 f'data-turn="{turn.id}"{extra}>{icon}</button>')
 
-    parts = [button("qa-copy", "copy", ICONS["copy"], f' data-copy="{html.escape(copy)}" data-done="{html.escape(t(lang, "copied"))}"')]
+    copied = f' data-copy="{html.escape(copy)}" data-done="{html.escape(t(lang, "copied"))}"'
+    parts = [button("qa-copy", "copy", ICONS["copy"], copied)]
     for rating, key in (("up", "helpful"), ("down", "not_helpful")):
         pressed = "true" if turn.feedback == rating else "false"
         parts.append(button("qa-vote", key, ICONS[rating], f' data-rating="{rating}" aria-pressed="{pressed}"'))
@@ -191,7 +193,8 @@ def turn_html(turn: Turn, manifest: Manifest, lang: str, last: bool = False) -> 
             f'<div class="qa-bubble">{question}</div></div>')
     answer = turn.answer
     if answer is None:
-        shown = _body(turn.partial, turn.id) if turn.partial else f'<span class="qa-writing">{html.escape(t(lang, "writing"))}</span>'
+        shown = (_body(turn.partial, turn.id) if turn.partial
+                 else f'<span class="qa-writing">{html.escape(t(lang, "writing"))}</span>')
         bot = (f'<div class="qa-msg qa-bot qa-pending" id="qa-{turn.id}" role="article" aria-busy="true" '
                f'aria-label="{html.escape(t(lang, "assistant"))}: {html.escape(turn.partial)}">'
                f'<div class="qa-answer">{shown}</div></div>')
