@@ -77,6 +77,13 @@ def test_everything_from_the_corpus_and_the_user_is_escaped_and_ids_carry_the_tu
     assert "qa-retry" not in turn_html(Turn("abc123", answer.question, answer), manifest, "en", last=False)
 
 
+def test_a_turn_being_written_shows_its_text_escaped_and_busy(manifest):
+    page = turn_html(Turn("w1", "q <i>?", partial="The <b>levee</b> [1]"), manifest, "ja")
+    assert "The &lt;b&gt;levee&lt;/b&gt; [1]" in page and "<b>" not in page and "qa-ref" not in page
+    assert 'aria-busy="true"' in page and "qa-pending" in page and "qa-copy" not in page
+    assert t("ja", "writing") in turn_html(Turn("w1", "q?"), manifest, "ja")
+
+
 def test_the_stored_conversation_round_trips_and_makes_the_history(manifest):
     answer = merge_repeated(make_answer(manifest))
     turns = [Turn("a", "first?", answer, feedback="up"), Turn("b", "pending?")]

@@ -17,7 +17,7 @@ from qa.chain import QAChain, build_chain
 from qa.embeddings import EmbedderError
 from qa.index import IndexMissingError
 from qa.query import QuestionError
-from qa.ui.assets import CHAT_JS, COUNTER_JS, CSS, HEAD, SET_LANG_JS
+from qa.ui.assets import CHAT_JS, COUNTER_JS, CSS, HEAD, LIVE_JS, SET_LANG_JS
 from qa.ui.conversation import history_of, new_turn, stream_turn, turns_from_state, turns_to_state
 from qa.ui.documents import about_html, documents_html, technical_markdown
 from qa.ui.feedback import FeedbackLog, feedback_path
@@ -57,14 +57,18 @@ class ChatApp:
 
     # -- rendering
 
-    def chat_html(self, turns: list[Turn], lang: str) -> str:
-        """The conversation, or the first screen (about and examples) when it is empty."""
-        if not turns:
+    def chat_html(self, turns: list[Turn], lang: str, welcome: bool = True) -> str:
+        """The finished turns, or the first screen (about and examples) when there are none and ``welcome``."""
+        if not turns and welcome:
             return (f'<div class="qa-log">{about_html(self.manifest, self.reader_name, lang, self.examples[lang])}'
                     "</div>")
         last = len(turns) - 1
         body = "".join(turn_html(turn, self.manifest, lang, last=i == last) for i, turn in enumerate(turns))
-        return f'<div class="qa-log" role="log" aria-live="polite">{body}</div>'
+        return f'<div class="qa-log" role="log">{body}</div>'
+
+    def live_html(self, turn: Turn, lang: str) -> str:
+        """The turn being written: only this is sent again for every streamed chunk."""
+        return f'<div class="qa-live" aria-live="polite">{turn_html(turn, self.manifest, lang)}</div>'
 
     def documents(self, lang: str) -> str:
         """The Documents view for the live index version (rebuilt when the index moves on)."""
@@ -102,28 +106,31 @@ class ChatApp:
     def _run(self, question: str, turns: list[Turn], lang: str, keep_box: bool) -> Iterator[tuple]:
         """Stream one question's answer after ``turns``.
 
-        Yields (chat, stored conversation, question box, error, Ask button, busy)."""
+        Yields (finished turns, the turn being written, stored conversation, question box, error, Ask button,
+        busy). While it streams only the turn being written changes."""
         box = gr.skip() if keep_box else ""
         if error := self._validate(question, lang):
             ask = gr.update(interactive=bool(question.strip()))
-            yield gr.skip(), gr.skip(), gr.skip(), _error_html(error), ask, False
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), _error_html(error), ask, False
             return
         turn = new_turn(question)
-        yield self.chat_html([*turns, turn], lang), gr.skip(), box, "", gr.update(interactive=False), True
+        yield (self.chat_html(turns, lang, welcome=False), self.live_html(turn, lang), gr.skip(), box, "",
+               gr.update(interactive=False), True)
         try:
             for turn in stream_turn(self.chain, turn, history_of(turns)):
-                done = turn.answer is not None
-                shown = [*turns, turn]
-                yield (self.chat_html(shown, lang), turns_to_state(shown) if done else gr.skip(), gr.skip(), "",
-                       gr.skip(), not done)  # Ask follows the box once the turn ends (see build_app)
+                if turn.answer is None:
+                    yield gr.skip(), self.live_html(turn, lang), gr.skip(), gr.skip(), "", gr.skip(), True
+                else:  # Ask follows the box once the turn ends (see build_app)
+                    shown = [*turns, turn]
+                    yield self.chat_html(shown, lang), "", turns_to_state(shown), gr.skip(), "", gr.skip(), False
         except QuestionError as err:
             log.info("question refused: %s", err)
-            yield (self.chat_html(turns, lang), gr.skip(), question, _error_html(t(lang, "err_question", reason=err)),
-                   gr.update(interactive=True), False)
+            yield (self.chat_html(turns, lang), "", gr.skip(), question,
+                   _error_html(t(lang, "err_question", reason=err)), gr.update(interactive=True), False)
         except SERVICE_ERRORS as err:
             log.error("no answer: %s", err)
-            yield (self.chat_html(turns, lang), gr.skip(), question, _error_html(t(lang, "err_service", reason=err)),
-                   gr.update(interactive=True), False)
+            yield (self.chat_html(turns, lang), "", gr.skip(), question,
+                   _error_html(t(lang, "err_service", reason=err)), gr.update(interactive=True), False)
 
     def respond(self, question: str, state: Any, lang: str) -> Iterator[tuple]:
         """The question from the box; on an error the text stays in the box."""
@@ -138,7 +145,7 @@ class ChatApp:
         """The last question asked again, in place of its answer."""
         turns = turns_from_state(state)
         if not turns:
-            yield gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), False
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "", gr.skip(), False
             return
         yield from self._run(turns[-1].question, turns[:-1], lang_of(lang), keep_box=True)
 
@@ -177,7 +184,7 @@ class ChatApp:
 
     def clear(self, lang: str) -> tuple:
         """A new conversation: nothing on screen, no follow-up context, an empty box, no answer running."""
-        return self.chat_html([], lang_of(lang)), [], "", "", gr.update(interactive=False), False
+        return self.chat_html([], lang_of(lang)), "", [], "", "", gr.update(interactive=False), False
 
 
 def _event(event: gr.EventData) -> dict:
@@ -202,6 +209,7 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
             with gr.Tab(t(lang, "chat"), elem_id="qa-chat-tab") as chat_tab:
                 # filled on page load, from the conversation and language the browser keeps
                 chat = gr.HTML("", js_on_load=CHAT_JS, elem_id="qa-chat")
+                live = gr.HTML("", js_on_load=LIVE_JS, elem_id="qa-live")
                 with gr.Column(elem_id="qa-composer"):
                     with gr.Row(elem_id="qa-composer-row"):
                         box = gr.Textbox(label=t(lang, "question"), show_label=False,
@@ -216,7 +224,7 @@ def build_app(chain: QAChain | None = None) -> gr.Blocks:
                 with gr.Accordion(t(lang, "technical"), open=False) as technical:
                     gr.Markdown(app.technical(), elem_id="qa-technical")
 
-        turn_outputs = [chat, stored, box, error, ask, busy]
+        turn_outputs = [chat, live, stored, box, error, ask, busy]
         private = {"api_visibility": "private"}
         def ask_state(text: str, running: bool) -> dict:
             return gr.update(interactive=bool((text or "").strip()) and not running)

@@ -19,7 +19,8 @@ CSS = """
 .qa-count { color: var(--body-text-color); font-size: var(--text-sm); margin-left: auto; }
 #qa-counter { text-align: end; }
 .qa-ref { padding: 0 !important; margin: 0 !important; }
-.qa-log { display: flex; flex-direction: column; gap: .8rem; padding-bottom: .5rem; color: var(--body-text-color); }
+.qa-log, .qa-live { display: flex; flex-direction: column; gap: .8rem; padding-bottom: .5rem;
+  color: var(--body-text-color); }
 .qa-msg { max-width: 100%; }
 .qa-user { align-self: flex-end; max-width: 85%; }
 .qa-bubble { background: var(--background-fill-secondary); color: var(--body-text-color);
@@ -165,10 +166,16 @@ element.addEventListener('click', (event) => {
 let seen = element.querySelectorAll('.qa-msg').length;
 watch('value', () => {
   const messages = element.querySelectorAll('.qa-msg');
+  if (messages.length > seen) messages[messages.length - 1].scrollIntoView({block: 'nearest'});
+  seen = messages.length;
+});
+"""
+
+# The turn being written (a gr.HTML js_on_load): keeps its newest text in view.
+LIVE_JS = """
+watch('value', () => {
   const pending = element.querySelector('.qa-pending');
   if (pending) pending.scrollIntoView({block: 'nearest'});
-  else if (messages.length > seen) messages[messages.length - 1].scrollIntoView({block: 'nearest'});
-  seen = messages.length;
 });
 """
 

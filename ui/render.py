@@ -193,7 +193,7 @@ def turn_html(turn: Turn, manifest: Manifest, lang: str, last: bool = False) -> 
             f'<div class="qa-bubble">{question}</div></div>')
     answer = turn.answer
     if answer is None:
-        shown = (_body(turn.partial, turn.id) if turn.partial
+        shown = (html.escape(turn.partial) if turn.partial  # [n] become links once the sources are there
                  else f'<span class="qa-writing">{html.escape(t(lang, "writing"))}</span>')
         bot = (f'<div class="qa-msg qa-bot qa-pending" id="qa-{turn.id}" role="article" aria-busy="true" '
                f'aria-label="{html.escape(t(lang, "assistant"))}: {html.escape(turn.partial)}">'
