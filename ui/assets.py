@@ -72,6 +72,7 @@ CSS = """
 .qa-docs-nav ul { list-style: none; margin: 0 0 .6rem; padding-left: .4rem; }
 .qa-nav-2 { padding-left: .8rem; } .qa-nav-3 { padding-left: 1.6rem; }
 .qa-nav-title { font-weight: 600; }
+.qa-nav-doc > a { display: block; font-weight: 600; margin-top: .4rem; }
 .qa-docs-nav a { color: var(--link-text-color); }
 .qa-docs-body { flex: 1 1 auto; min-width: 0; }
 .qa-doc header h2 { font-size: var(--text-lg); }
