@@ -13,7 +13,6 @@ import types
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -115,12 +114,12 @@ def test_non_loopback_bind_with_authentication_requires_login(built_settings, ch
 # ---------------------------------------------------------------- secrets
 
 
-def test_sources_view_hides_credentials_in_urls(chain):
-    from qa.ui.app import ChatApp
+def test_technical_details_hide_credentials_in_urls(chain):
+    from qa.ui.documents import technical_markdown
 
     settings = chain.settings.with_(chroma_url="http://admin:chroma-secret@db.internal:8000",
                                     llm="openai:qwen@https://user:llm-secret@llm.internal/v1")
-    text = ChatApp(SimpleNamespace(index=chain.index, settings=settings)).sources_markdown()
+    text = technical_markdown(settings, chain.index.get(), None)
     assert "chroma-secret" not in text and "llm-secret" not in text
     assert "http://***@db.internal:8000" in text and "openai:qwen@https://***@llm.internal/v1" in text
 

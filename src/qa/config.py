@@ -98,6 +98,8 @@ class Settings:
     prune_grace: float = _default(lambda: env_float("QA_PRUNE_GRACE", 60.0))
     # languages with at most this many chunks are searched exactly from memory; larger ones through Chroma's HNSW
     exact_search_max: int = _default(lambda: env_int("QA_EXACT_SEARCH_MAX", 20000))
+    # where the chat appends 👍/👎 feedback (JSONL); empty: feedback.jsonl in index_dir
+    feedback_file: str = _default(lambda: env_text("QA_FEEDBACK_FILE"))
     retrieval: str = "hybrid"  # "hybrid" | "dense" | "lexical"
     max_question_chars: int = 2000
 
@@ -133,6 +135,6 @@ def debug() -> bool:
 
 VARIABLES = (
     "QA_CORPUS_DIR", "QA_INDEX_DIR", "QA_EMBEDDER", "QA_CHROMA_URL", "QA_LLM", "QA_READER", "QA_TOP_K",
-    "QA_PRUNE_GRACE", "QA_EXACT_SEARCH_MAX", "QA_HOST", "QA_PORT", "QA_AUTH", "QA_AUTH_FILE", "QA_DEBUG",
+    "QA_PRUNE_GRACE", "QA_EXACT_SEARCH_MAX", "QA_FEEDBACK_FILE", "QA_HOST", "QA_PORT", "QA_AUTH", "QA_AUTH_FILE", "QA_DEBUG",
     "QA_LOCAL_MODEL", "QA_LOCAL_TIMEOUT", "QA_LOCAL_THREADS", "QA_MODEL_CACHE",
 )
