@@ -46,9 +46,9 @@ def test_quick_bench_writes_every_section(tmp_path, capsys):
     assert memory["questions"] == run.CHAT_QUESTIONS[True] and _number(memory["peak_rss_mib"])
     assert _number(memory["qa_ask_peak_rss_mib"])
 
-    scale = result["scale"]
-    assert "synthetic" in scale and [r["chunks"] for r in scale["sizes"]] == list(scale.QUICK_SIZES)
-    for row in scale["sizes"]:
+    scaled = result["scale"]
+    assert "synthetic" in scaled and [r["chunks"] for r in scaled["sizes"]] == list(scale.QUICK_SIZES)
+    for row in scaled["sizes"]:
         assert all(_number(row[k]) for k in ("build_s", "chroma_build_s", "bm25_build_s", "peak_rss_mib"))
         assert _number(row["query_ms"]["p50"]) and _number(row["query_ms"]["p95"])
 
