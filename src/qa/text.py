@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from qa.numbers import number_tokens
 
@@ -61,7 +63,7 @@ def normalize(text: str) -> str:
     return "".join(_fold_latin(ch) for ch in unicodedata.normalize("NFKC", text).casefold())
 
 
-def _sudachi():
+def _sudachi() -> tuple[Any, Any]:
     tokenizer = getattr(_local, "sudachi", None)
     if tokenizer is None:
         from sudachipy import Dictionary, SplitMode
@@ -71,7 +73,7 @@ def _sudachi():
     return tokenizer
 
 
-def _morphemes(text: str) -> list:
+def _morphemes(text: str) -> list[Any]:
     """SudachiPy's morphemes of every Japanese run of a text."""
     tokenizer, mode = _sudachi()
     return [m for run in _CJK_RUN.findall(text) for m in tokenizer.tokenize(run, mode)]
@@ -102,19 +104,20 @@ def place_mentions(text: str) -> frozenset[str]:
     return frozenset(found | set(REGION.findall(text)))
 
 
-def _name_pattern(names) -> re.Pattern:
+def _name_pattern(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + r")\b")
 
 
 @lru_cache(maxsize=1)
-def _us_state_names() -> re.Pattern:
+def _us_state_names() -> re.Pattern[str]:
     import pycountry
 
-    return _name_pattern(s.name for s in pycountry.subdivisions.get(country_code="US") if s.type == "State")
+    us_states = pycountry.subdivisions.get(country_code="US")  # type: ignore[no-untyped-call]  # pycountry's get() is unannotated
+    return _name_pattern(s.name for s in us_states if s.type == "State")
 
 
 @lru_cache(maxsize=1)
-def _country_names() -> re.Pattern:
+def _country_names() -> re.Pattern[str]:
     import pycountry
 
     return _name_pattern(getattr(c, "common_name", c.name) for c in pycountry.countries
@@ -139,7 +142,7 @@ def _japanese_names(text: str) -> set[str]:
     tokenizer, mode = _sudachi()
     found: set[str] = set()
     for cjk in _CJK_RUN.findall(text):
-        run: list = []
+        run: list[Any] = []
         for morpheme in [*tokenizer.tokenize(cjk, mode), None]:
             if morpheme is not None and morpheme.part_of_speech()[0] in _NOUN_PARTS:
                 run.append(morpheme)
@@ -213,10 +216,10 @@ def romaji_key(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _romaniser():
+def _romaniser() -> Any:
     import pykakasi
 
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]  # pykakasi ships no annotations
 
 
 def readings(text: str) -> list[str]:

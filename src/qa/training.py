@@ -20,6 +20,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,13 +29,23 @@ from qa.config import PROJECT_ROOT
 from qa.terms import TERMS_PATH, smoothed
 from qa.text import key_terms, normalize, plain
 
+if TYPE_CHECKING:
+    from qa.chain import QAChain
+    from qa.compose import Candidate
+    from qa.index import IndexStore
+    from qa.query import Query
+    from qa.retriever import Hit
+
+# feature rows, labels, question numbers and two per-row columns, as collect and collect_units return them
+_FeatureArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 log = logging.getLogger("qa.training")
 TRAIN_DIR = PROJECT_ROOT / "train"
 EXTRA_FALSE_REFUSAL = 0.03  # what the threshold may add to the refusals the sentence gate already makes
 FOLDS = 5
 
 
-def load_items(path: Path) -> list[dict]:
+def load_items(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -42,7 +53,7 @@ def _bare(text: str) -> str:
     return normalize(plain(text)).replace("**", "")
 
 
-def gold_chunks(item: dict, store) -> set[int]:
+def gold_chunks(item: dict[str, Any], store: IndexStore) -> set[int]:
     """Store indices of the chunks (and their twins) whose text holds a gold quote of ``item``."""
     found: set[int] = set()
     for gold in item.get("gold") or []:
@@ -55,7 +66,7 @@ def gold_chunks(item: dict, store) -> set[int]:
     return found
 
 
-def term_probabilities(items: list[dict], store) -> dict[str, float]:
+def term_probabilities(items: list[dict[str, Any]], store: IndexStore) -> dict[str, float]:
     """Smoothed share of answerable questions whose gold passage (either language) holds each term."""
     seen: Counter[str] = Counter()
     in_gold: Counter[str] = Counter()
@@ -71,7 +82,8 @@ def term_probabilities(items: list[dict], store) -> dict[str, float]:
     return {t: round(smoothed(in_gold[t], n), 4) for t, n in sorted(seen.items())}
 
 
-def _retrieve(chain, store, question: str):
+def _retrieve(chain: QAChain, store: IndexStore,
+              question: str) -> tuple[Query, list[Hit], list[Candidate]]:
     """The understood question, its retrieved passages and their scored units, as the chain has them."""
     from qa.compose import score_units
     from qa.query import analyse
@@ -82,7 +94,7 @@ def _retrieve(chain, store, question: str):
     return query, hits, score_units(query, vector, hits, store)
 
 
-def collect(chain, items: list[dict]):
+def collect(chain: QAChain, items: list[dict[str, Any]]) -> _FeatureArrays:
     """Answerability feature rows of every retrieved passage of every question, with labels, question
     numbers, section groups and whether the passage has a usable sentence."""
     from qa.compose import is_usable, passage_features
@@ -126,7 +138,7 @@ def rates(best: np.ndarray, answerable: np.ndarray, threshold: float) -> dict[st
     }
 
 
-def fit_answerability(chain, items: list[dict]) -> dict:
+def fit_answerability(chain: QAChain, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Fit the answer-or-refuse model; validate grouped by section; save it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -135,7 +147,7 @@ def fit_answerability(chain, items: list[dict]) -> dict:
     X, y, questions, gates, groups = collect(chain, items)
     answerable = np.asarray([item.get("answerable", True) for item in items])
 
-    def fit(rows, targets):
+    def fit(rows: np.ndarray, targets: np.ndarray) -> Any:
         return LogisticRegression(class_weight="balanced", C=1.0, max_iter=2000).fit(rows, targets)
 
     held_out = np.zeros(len(items))
@@ -160,7 +172,7 @@ def fit_answerability(chain, items: list[dict]) -> dict:
     return figures
 
 
-def gold_units(item: dict, store, lang: str) -> set[tuple[int, int]]:
+def gold_units(item: dict[str, Any], store: IndexStore, lang: str) -> set[tuple[int, int]]:
     """``(chunk, unit)`` of the units in ``lang`` that hold a gold clause of ``item``: the unit holding the
     quote, or in the other language the unit at the same place of a twin cut into as many units."""
     found: set[tuple[int, int]] = set()
@@ -180,7 +192,7 @@ def gold_units(item: dict, store, lang: str) -> set[tuple[int, int]]:
     return found
 
 
-def collect_units(chain, items: list[dict]):
+def collect_units(chain: QAChain, items: list[dict[str, Any]]) -> _FeatureArrays:
     """Ranker feature rows of every unit of the retrieved passages, with gold labels, question numbers,
     section groups and whether the unit may answer at all (holds the kind of fact asked for)."""
     from qa.compose import is_question, passage_features, unit_type_ok
@@ -206,7 +218,8 @@ def collect_units(chain, items: list[dict]):
             np.asarray(allowed))
 
 
-def _decide(p: np.ndarray, labels: np.ndarray, questions: np.ndarray, allowed: np.ndarray, n: int):
+def _decide(p: np.ndarray, labels: np.ndarray, questions: np.ndarray, allowed: np.ndarray,
+            n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per question: the best allowed unit's probability, and whether that unit is a gold one."""
     best = np.full(n, -1.0)
     correct = np.zeros(n, dtype=bool)
@@ -224,14 +237,15 @@ def balanced_threshold(best: np.ndarray, answerable: np.ndarray) -> float:
     return float(candidates[int(np.argmin(errors))])
 
 
-def ranker_rates(best, correct, answerable, threshold) -> dict[str, float]:
+def ranker_rates(best: np.ndarray, correct: np.ndarray, answerable: np.ndarray,
+                 threshold: float) -> dict[str, float]:
     answered = best >= threshold
     return {"false_refusal": round(float(np.mean(~answered[answerable])), 3),
             "unanswerable_refused": round(float(np.mean(~answered[~answerable])), 3),
             "gold_clause": round(float(np.mean((answered & correct)[answerable])), 3)}
 
 
-def fit_ranker(chain, items: list[dict]) -> dict:
+def fit_ranker(chain: QAChain, items: list[dict[str, Any]]) -> dict[str, Any]:
     """Fit the unit ranker; validate grouped by section; save it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
@@ -242,7 +256,7 @@ def fit_ranker(chain, items: list[dict]) -> dict:
     X, y, questions, groups, allowed = collect_units(chain, items)
     answerable = np.asarray([item.get("answerable", True) for item in items])
 
-    def fit(rows, targets):
+    def fit(rows: np.ndarray, targets: np.ndarray) -> Any:
         return LogisticRegression(class_weight="balanced", C=1.0, max_iter=5000).fit(rows, targets)
 
     held_best, held_correct = np.full(len(items), -1.0), np.zeros(len(items), dtype=bool)

@@ -8,8 +8,12 @@ does not tell which section a broad question is about.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from qa.text import tokens
+
+if TYPE_CHECKING:
+    from qa.index import IndexStore
 
 SETTING_SHARE = 0.2  # a place named in this share of the passages is where everything happens, no answer
 TOPIC_SHARE = 0.5  # a word in this share of the passages names no section in particular
@@ -18,7 +22,7 @@ _shares: dict[str, dict[str, float]] = {}
 _lock = threading.Lock()
 
 
-def _token_shares(store) -> dict[str, float]:
+def _token_shares(store: IndexStore) -> dict[str, float]:
     """For every token, the share of its language's passages that hold it (once per index version)."""
     with _lock:
         if store.version not in _shares:
@@ -36,12 +40,12 @@ def _token_shares(store) -> dict[str, float]:
         return _shares[store.version]
 
 
-def ubiquitous(store, share: float = TOPIC_SHARE) -> frozenset[str]:
+def ubiquitous(store: IndexStore, share: float = TOPIC_SHARE) -> frozenset[str]:
     """Tokens found in at least ``share`` of the passages of their language."""
     return frozenset(t for t, s in _token_shares(store).items() if s >= share)
 
 
-def is_setting(place: str, store) -> bool:
+def is_setting(place: str, store: IndexStore) -> bool:
     """Every word of a place name is one the documents use everywhere ("Japan", "the United States")."""
     shares = _token_shares(store)
     words = tokens(place)

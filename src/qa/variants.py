@@ -15,11 +15,15 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from qa.text import EN_STOPWORDS, normalize
+
+if TYPE_CHECKING:
+    from qa.index import IndexStore
 
 _ACRONYM_DEF = re.compile(r"([^()（）]{2,80}?)\s*[(（]([A-Z][A-Z0-9&-]{1,9}?)s?[)）]")
 _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-9])")
@@ -83,7 +87,7 @@ _cache: dict[str, Vocabulary] = {}
 _lock = threading.Lock()
 
 
-def vocabulary(store) -> Vocabulary:
+def vocabulary(store: IndexStore) -> Vocabulary:
     """The vocabulary of an index version (mined once per version)."""
     with _lock:
         if store.version not in _cache:
@@ -102,7 +106,7 @@ def _closest(word: str, vocab: Vocabulary) -> str | None:
     return best[0] if best else None
 
 
-def rewrite(text: str, store) -> str:
+def rewrite(text: str, store: IndexStore) -> str:
     """The question with near-miss spellings read as the corpus's words and defined acronyms followed by
     what they stand for; unchanged when there is nothing to read differently."""
     vocab = vocabulary(store)

@@ -11,8 +11,12 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qa.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from qa.index import IndexStore
 
 log = logging.getLogger("qa.evaluation")
 
@@ -34,7 +38,7 @@ class GoldClause:
     quote: int = 0
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -53,7 +57,7 @@ def split_dir(split: str, root: Path = EVAL_DIR) -> Path:
     return root / split
 
 
-def load_items(data_dir: Path, categories: tuple[str, ...] = CATEGORIES) -> list[tuple[str, dict]]:
+def load_items(data_dir: Path, categories: tuple[str, ...] = CATEGORIES) -> list[tuple[str, dict[str, Any]]]:
     """``(category, item)`` for every item of the wanted categories in ``data_dir``.
 
     A calibration folder (``questions.jsonl``) maps answerable items to ``facts`` and the others to
@@ -75,7 +79,7 @@ def load_items(data_dir: Path, categories: tuple[str, ...] = CATEGORIES) -> list
     return items
 
 
-def gold_blocks(item: dict, store) -> set[str]:
+def gold_blocks(item: dict[str, Any], store: IndexStore) -> set[str]:
     """Block keys of the item's gold quotes (found in the Japanese chunks)."""
     return {g.block for g in gold_clauses(item, store)}
 
@@ -84,7 +88,7 @@ def _squash(text: str) -> str:
     return text.replace("**", "")
 
 
-def gold_clauses(item: dict, store) -> list[GoldClause]:
+def gold_clauses(item: dict[str, Any], store: IndexStore) -> list[GoldClause]:
     """The gold clause of each of the item's gold quotes (quotes are exact substrings of the Japanese text)."""
     found = []
     for number, gold in enumerate(item.get("gold", [])):

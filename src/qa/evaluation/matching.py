@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 from qa.numbers import amount_tokens
 from qa.text import normalize, plain, tokens
@@ -28,7 +29,7 @@ _NEGATION = re.compile(r"\bnot\b|\bno\b|n't\b|\brather than\b|\binstead of\b|\bi
 _local = threading.local()
 
 
-def _long_unit_tokenizer():
+def _long_unit_tokenizer() -> Any:
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
         from sudachipy import Dictionary, SplitMode

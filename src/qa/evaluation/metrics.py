@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
+from typing import Any
 
 from qa.evaluation.scoring import Result
 from qa.stats import percentile
@@ -12,13 +13,13 @@ DIRECTIONS = ("ja→ja", "en→en", "ja→en", "en→ja", "ja→*", "en→*")
 CEILING_SUFFIXES = ("false_refusal",)
 
 
-def mean(values: Iterable) -> float | None:
+def mean(values: Iterable[float | bool | None]) -> float | None:
     """The rounded mean of the values that are not None (booleans count as 0/1); None when there are none."""
-    values = [float(v) for v in values if v is not None]
-    return round(statistics.fmean(values), 3) if values else None
+    numbers = [float(v) for v in values if v is not None]
+    return round(statistics.fmean(numbers), 3) if numbers else None
 
 
-def _row(rs: list[Result]) -> dict:
+def _row(rs: list[Result]) -> dict[str, Any]:
     answerable = [r for r in rs if r.answerable]
     unanswerable = [r for r in rs if not r.answerable]
     return {
@@ -39,21 +40,22 @@ def _row(rs: list[Result]) -> dict:
     }
 
 
-def families(results: list[Result]) -> dict[str, dict]:
+def families(results: list[Result]) -> dict[str, dict[str, Any]]:
     """Per paraphrase family: correctness per wording, the worst wording's and the mean."""
     grouped: dict[str, dict[str, list[bool]]] = {}
     for r in results:
         if r.family:
             grouped.setdefault(r.family, {}).setdefault(r.wording or "?", []).append(r.correct)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for family, wordings in sorted(grouped.items()):
         by_wording = {w: mean(v) for w, v in sorted(wordings.items())}
-        out[family] = {"wordings": by_wording, "worst": min(by_wording.values()),
+        # no wording is empty, so no mean is None
+        out[family] = {"wordings": by_wording, "worst": min(by_wording.values()),  # type: ignore[type-var]
                        "mean": mean(c for v in wordings.values() for c in v)}
     return out
 
 
-def summarise(results: list[Result]) -> dict:
+def summarise(results: list[Result]) -> dict[str, Any]:
     """Metrics per category and per category/language, overall, per family, retrieval and latency."""
     groups: dict[str, list[Result]] = {}
     for r in results:
@@ -85,8 +87,8 @@ def summarise(results: list[Result]) -> dict:
     }
 
 
-def _retrieval(results: list[Result]) -> dict[str, dict[str, dict[str, float]]]:
-    out: dict[str, dict[str, dict[str, float]]] = {}
+def _retrieval(results: list[Result]) -> dict[str, dict[str, dict[str, float | None]]]:
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
     for mode in sorted({m for r in results for m in r.retrieval}):
         out[mode] = {}
         for direction in DIRECTIONS:
@@ -97,7 +99,7 @@ def _retrieval(results: list[Result]) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
-def floors_for(floors: dict, split: str, reader: str) -> dict[str, float]:
+def floors_for(floors: dict[str, Any], split: str, reader: str) -> dict[str, float]:
     """The floors of one split for one reader: the split's own, with the reader's (``readers.<name>``) on top."""
     own = floors.get(split, {})
     merged = {k: v for k, v in own.items() if not k.startswith("_") and k != "readers"}
@@ -105,14 +107,14 @@ def floors_for(floors: dict, split: str, reader: str) -> dict[str, float]:
     return merged
 
 
-def lookup(summary: dict, path: str):
+def lookup(summary: dict[str, Any], path: str) -> Any:
     value: object = summary
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
 
 
-def check_floors(summary: dict, floors: dict[str, float]) -> tuple[list[str], list[str]]:
+def check_floors(summary: dict[str, Any], floors: dict[str, float]) -> tuple[list[str], list[str]]:
     """The floors the summary falls below (as readable lines), and the floor paths it did not measure."""
     failures, unmeasured = [], []
     for path, floor in floors.items():

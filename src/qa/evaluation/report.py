@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from qa.evaluation.metrics import DIRECTIONS
 from qa.evaluation.scoring import Result, question_of
@@ -28,17 +29,17 @@ def _frozen(run_name: str) -> bool:
     return run_name.split()[0] in FROZEN_SPLITS
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     return f"{'' if value is None else value:>{WIDTH}}"
 
 
-def _value(row: dict, key: str):
+def _value(row: dict[str, Any], key: str) -> Any:
     if key == "refused_any":
         return row["refused"] if row["refused"] is not None else row["false_refusal"]
     return row.get(key)
 
 
-def format_table(runs: dict[str, dict]) -> str:
+def format_table(runs: dict[str, dict[str, Any]]) -> str:
     """One table for several runs (``"<split> <reader>"`` → summary), side by side."""
     names = list(runs)
     columns = COLUMNS if len(names) <= 2 else COMPACT
@@ -62,11 +63,11 @@ def format_table(runs: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _retrieval_table(runs: dict[str, dict]) -> str:
+def _retrieval_table(runs: dict[str, dict[str, Any]]) -> str:
     """Recall@5 per direction (S→T: the T index alone; S→*: both) and mode, once per split."""
     lines = [f"{'retrieval R@5 (MRR@10)':<26}" + "".join(f"{d:>15}" for d in DIRECTIONS)]
     seen = set()
@@ -83,7 +84,7 @@ def _retrieval_table(runs: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def format_families(summary: dict) -> list[str]:
+def format_families(summary: dict[str, Any]) -> list[str]:
     """Markdown rows: per family, each wording's correctness, the worst and the mean."""
     fams = summary["families"]
     if not fams:
@@ -96,7 +97,8 @@ def format_families(summary: dict) -> list[str]:
     return lines
 
 
-def write_reports(out_dir: Path, config: dict, runs: dict[str, dict], results: dict[str, list[Result]],
+def write_reports(out_dir: Path, config: dict[str, Any], runs: dict[str, dict[str, Any]],
+                  results: dict[str, list[Result]],
                   failures: dict[str, list[str]], unmeasured: dict[str, list[str]]) -> list[Path]:
     """``report.json``, ``report.md`` and (with matplotlib) ``report.png`` in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +139,7 @@ def _md(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _item_row(r: Result, with_text: bool = True) -> dict:
+def _item_row(r: Result, with_text: bool = True) -> dict[str, Any]:
     row = {"id": r.item["id"], "category": r.category, "lang": r.lang, "family": r.family, "wording": r.wording,
            "correct": r.correct, "abstained": r.abstained, "fact_recall": r.fact_recall,
            "correct_clause": r.correct_clause, "gold_clause_support": r.gold_clause_support,
@@ -147,7 +149,7 @@ def _item_row(r: Result, with_text: bool = True) -> dict:
     return row
 
 
-def _chart(runs: dict[str, dict], path: Path) -> Path | None:
+def _chart(runs: dict[str, dict[str, Any]], path: Path) -> Path | None:
     """Correct share per category, one bar per run."""
     try:
         import matplotlib

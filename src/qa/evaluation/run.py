@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from qa.config import Settings, env_path
 from qa.evaluation.data import CATEGORIES, EVAL_DIR, SPLITS, load_items, split_dir
@@ -47,7 +48,7 @@ def reader_settings(settings: Settings, reader: str) -> Settings:
 
 def run_split(settings: Settings, data_dir: Path, readers: tuple[str, ...] = (DEFAULT_READER,),
               categories: tuple[str, ...] = CATEGORIES, ablation: bool = True, show_progress: bool = True,
-              llm=None) -> dict[str, list[Result]]:
+              llm: Any = None) -> dict[str, list[Result]]:
     """Every reader's results on the items in ``data_dir`` (retrieval is measured once and shared)."""
     from tqdm import tqdm
 
@@ -56,7 +57,7 @@ def run_split(settings: Settings, data_dir: Path, readers: tuple[str, ...] = (DE
 
     items = load_items(data_dir, categories)
     out: dict[str, list[Result]] = {}
-    retrieval: list[dict] = []
+    retrieval: list[dict[str, dict[str, tuple[float, float]]]] = []
     for reader in readers:
         chain = build_chain(reader_settings(settings, reader), llm=llm)
         store = chain.index.get()
@@ -77,7 +78,8 @@ def run_split(settings: Settings, data_dir: Path, readers: tuple[str, ...] = (DE
 
 
 def run(settings: Settings, categories: tuple[str, ...] = CATEGORIES, ablation: bool = True,
-        data_dir: Path | None = None, show_progress: bool = True, llm=None) -> tuple[dict, list[Result]]:
+        data_dir: Path | None = None, show_progress: bool = True,
+        llm: Any = None) -> tuple[dict[str, Any], list[Result]]:
     """The configured reader on one split (dev unless ``data_dir`` says otherwise): summary and results."""
     from qa.readers import reader_name
 
@@ -87,13 +89,14 @@ def run(settings: Settings, categories: tuple[str, ...] = CATEGORIES, ablation: 
     return summarise(results), results
 
 
-def load_floors(path: Path = FLOORS_FILE) -> dict:
+def load_floors(path: Path = FLOORS_FILE) -> dict[str, Any]:
     """Floors keyed by split (see ``eval/floors.json``)."""
     if not path.is_file():
         log.warning("no %s: no floors are checked", path)
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        floors: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return floors
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not JSON ({err.msg})") from None
 

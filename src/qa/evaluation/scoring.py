@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from qa.evaluation.data import GoldClause, gold_clauses
 from qa.evaluation.matching import (
@@ -19,6 +20,12 @@ from qa.evaluation.matching import (
 )
 from qa.text import detect_language
 
+if TYPE_CHECKING:
+    from qa.answer import Answer
+    from qa.chain import QAChain
+    from qa.index import IndexStore
+    from qa.retriever import HybridRetriever
+
 LANGS = ("ja", "en")
 RETRIEVAL_K = 5
 MRR_DEPTH = 10
@@ -28,7 +35,7 @@ MRR_DEPTH = 10
 class Result:
     """One item's scores; ``None`` where a metric does not apply."""
 
-    item: dict
+    item: dict[str, Any]
     category: str
     lang: str
     answerable: bool
@@ -46,7 +53,7 @@ class Result:
     conflict_found: bool | None = None
     latency_ms: float = 0.0
     retrieval: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
-    answer: dict = field(default_factory=dict)
+    answer: dict[str, Any] = field(default_factory=dict)
 
     @property
     def family(self) -> str | None:
@@ -66,25 +73,26 @@ class Cited:
     text: str
 
 
-def question_of(item: dict) -> str:
-    return item.get("question") or item["followup"]
+def question_of(item: dict[str, Any]) -> str:
+    question: str = item.get("question") or item["followup"]
+    return question
 
 
-def ask(chain, category: str, item: dict):
+def ask(chain: QAChain, category: str, item: dict[str, Any]) -> tuple[Answer, float]:
     """The chain's answer to the item (a follow-up after its first turn), and the seconds it took."""
-    history = []
+    history: list[dict[str, str]] = []
     if category == "followups":
         first = chain.invoke({"question": item["first"], "history": []})
         history = [{"role": "user", "content": item["first"]}, {"role": "assistant", "content": first.answer}]
     started = time.perf_counter()
-    request = {"question": question_of(item), "history": history}
+    request: dict[str, Any] = {"question": question_of(item), "history": history}
     if category == "faq":  # the article's FAQ answers are held out of retrieval for its own questions
         request["exclude_faq"] = True
     answer = chain.invoke(request)
     return answer, time.perf_counter() - started
 
 
-def cited_passages(answer, store) -> dict[int, Cited]:
+def cited_passages(answer: Answer, store: IndexStore) -> dict[int, Cited]:
     """The answer's citations by number, with their block keys."""
     out = {}
     for c in answer.citations:
@@ -94,11 +102,11 @@ def cited_passages(answer, store) -> dict[int, Cited]:
     return out
 
 
-def _facts_of(item: dict) -> list:
+def _facts_of(item: dict[str, Any]) -> list[str]:
     return list(item.get("key_facts", []))
 
 
-def score_answer(category: str, item: dict, text: str, abstained: bool, language: str,
+def score_answer(category: str, item: dict[str, Any], text: str, abstained: bool, language: str,
                  cited: dict[int, Cited], gold: list[GoldClause]) -> Result:
     """Judge one answer. ``text`` is the answer with its ``[n]`` markers; ``cited`` maps each marker to
     its passage; ``gold`` gives the gold clauses (empty for questions without gold)."""
@@ -130,14 +138,14 @@ def score_answer(category: str, item: dict, text: str, abstained: bool, language
         result.polarity_ok = said == item.get("expected")
         result.correct = result.correct and result.polarity_ok
     elif category == "premise":
-        wrong = item.get("wrong")
+        wrong: str | list[str] | None = item.get("wrong")
         result.premise_ok = not abstained and not (wrong and asserts(wrong, text))
-        result.premise_corrected = not abstained and bool(wrong) and denies(wrong, text, lang)
+        result.premise_corrected = not abstained and bool(wrong) and wrong is not None and denies(wrong, text, lang)
         result.correct = result.correct and result.premise_ok
     return result
 
 
-def _clause_scores(facts: list, claims: list[tuple[str, list[int]]], cited: dict[int, Cited],
+def _clause_scores(facts: list[str], claims: list[tuple[str, list[int]]], cited: dict[int, Cited],
                    gold: list[GoldClause]) -> tuple[bool, float]:
     """Correct clause: every key fact is said by a sentence that cites a gold block (with no key facts,
     some sentence cites one). Gold-clause citation support: the share of gold clauses that some sentence
@@ -166,7 +174,7 @@ def _clause_scores(facts: list, claims: list[tuple[str, list[int]]], cited: dict
     return correct, sum(shown.values()) / len(shown)
 
 
-def score_item(category: str, item: dict, chain, store) -> Result:
+def score_item(category: str, item: dict[str, Any], chain: QAChain, store: IndexStore) -> Result:
     """Ask the item's question(s) with ``chain`` and score the answer."""
     answer, seconds = ask(chain, category, item)
     gold = gold_clauses(item, store) if category != "unanswerable" else []
@@ -179,7 +187,8 @@ def score_item(category: str, item: dict, chain, store) -> Result:
     return result
 
 
-def retrieval_scores(category: str, item: dict, retrievers: dict, store) -> dict[str, dict[str, tuple[float, float]]]:
+def retrieval_scores(category: str, item: dict[str, Any], retrievers: dict[str, HybridRetriever],
+                     store: IndexStore) -> dict[str, dict[str, tuple[float, float]]]:
     """Per mode and direction, (hit in the top 5, reciprocal rank in the top 10) of the item's gold blocks.
 
     ``S→T`` searches the language-T index alone with the question in language S, so a cross-lingual
