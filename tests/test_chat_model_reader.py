@@ -185,11 +185,26 @@ def test_a_yes_no_question_gets_yes_or_no_first_then_the_extractive_evidence(sto
     assert draft.sentences[1:] == req.baseline.sentences
 
 
+def test_a_yes_is_turned_to_no_when_no_passage_judged_holds_what_the_question_names(store, caplog):
+    req = request(store, "Does Zeta Corp build the railway line for $1.5 billion?")
+    with caplog.at_level(logging.INFO, logger="qa"):
+        draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
+    assert draft.sentences[0].text == "No" and "zeta" in caplog.text.lower()
+
+
 def test_the_extractive_abstention_stands_when_the_question_names_what_the_documents_never_do(store):
     model = Scripted(calls=[], answer="Zeta Corp builds it [1].")
     req = request(store, "How much will Zeta Corp invest in the harbour?", baseline=Draft(abstained=True, reason="x"))
     draft, _ = read(model, req)
     assert draft.abstained and model.calls == [], "the model is not asked"
+
+
+def test_a_count_no_passage_states_is_left_to_the_reader_to_count(store):
+    model = Scripted(calls=[], letter="E", answer="- harbour: $2 billion [1]\n- railway: $1.5 billion [2]")
+    req = request(store, "How many projects does the plan name?", baseline=Draft(abstained=True, reason="no count"))
+    assert req.query.answer_type == "count"
+    draft, _ = read(model, req)
+    assert draft.sentences[0].text == "There are 2" and model.calls
 
 
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):

@@ -38,9 +38,10 @@ log = logging.getLogger("qa.readers.chat_model")
 LANGUAGE = {"ja": "Japanese", "en": "English"}
 YES_WORD = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
 YES_THRESHOLD = 0.5  # P(yes) / (P(yes) + P(no)); see docs/LOCAL_MODEL.md
-MAX_PASSAGES = {"fact": 3, "yesno": 3}  # other kinds get every retrieved passage
+MAX_PASSAGES = {"fact": 3, "yesno": 2}  # other kinds get every retrieved passage
 MAX_PASSAGE_CHARS = 900
 TIMEOUT = 30.0
+COUNTED = frozenset({"count"})  # kinds of fact this reader computes rather than finds in one passage
 
 KINDS = {"A": "yesno", "B": "sum", "C": "difference", "D": "compare", "E": "count", "F": "list", "G": "broad",
          "H": "fact"}
@@ -179,13 +180,14 @@ class ChatModelReader:
     @staticmethod
     def known_missing(request: ReadRequest) -> str:
         """Why the extractive checks' abstention stands ("" when the model may try): the question names
-        something the documents never mention, or asks a kind of fact no retrieved passage holds."""
+        something the documents never mention, or asks a kind of fact no retrieved passage holds (a count
+        need not be written anywhere: the reader counts the items listed)."""
         if not request.baseline.abstained:
             return ""
         query, store = request.query, request.store
         if names := unknown_terms(query, store) & name_tokens(query.text):
             return f"the documents never name {', '.join(sorted(names))}"
-        if query.answer_type:
+        if query.answer_type and query.answer_type not in COUNTED:
             after = latest_year(store) if query.future else 0
             texts = [store.chunks[h.chunks[query.lang]].text for h in request.hits if query.lang in h.chunks]
             if not any(has_type(t, query.answer_type, after) for t in texts):
@@ -312,6 +314,13 @@ class ChatModelReader:
         no = max((p for t, p in probabilities.items() if t.lower() in ("no", "いいえ")), default=0.0)
         return yes / (yes + no) if yes + no else 0.0
 
+    @staticmethod
+    def unsupported_yes(request: ReadRequest, passages: list[int]) -> str:
+        """Why "yes" would be unsupported ("" when it is not): a yes asserts the question, so some passage
+        judged (or its twin) must hold every amount, number, date and name the question states."""
+        reasons = [unsupported(Claim(request.query.text, (i,)), request.store, request.query.lang) for i in passages]
+        return f"no passage judged holds the question's facts: {reasons[0]}" if reasons and all(reasons) else ""
+
     def _yes_no(self, request: ReadRequest, config: RunnableConfig | None, deadline: float) -> Iterator[str | Draft]:
         """はい/いいえ or Yes/No first (judged by probability), then the evidence: the extractive sentences,
         or else the model's own checked answer."""
@@ -320,8 +329,9 @@ class ChatModelReader:
             return None
         p_yes = self.yes_probability(request, config, passages)
         yes, no = YES_WORD[request.query.lang]
-        word = yes if p_yes >= YES_THRESHOLD else no
-        log.info("yes/no: P(yes)=%.2f -> %s", p_yes, word)
+        reason = self.unsupported_yes(request, passages) if p_yes >= YES_THRESHOLD else ""
+        word = yes if p_yes >= YES_THRESHOLD and not reason else no
+        log.info("yes/no: P(yes)=%.2f -> %s%s", p_yes, word, f" ({reason})" if reason else "")
         evidence = request.baseline.sentences
         if request.baseline.abstained or not evidence:
             text: list[str] = []
