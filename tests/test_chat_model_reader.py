@@ -192,6 +192,15 @@ def test_a_yes_is_turned_to_no_when_no_passage_judged_holds_what_the_question_na
     assert draft.sentences[0].text == "No" and "zeta" in caplog.text.lower()
 
 
+def test_a_yes_is_turned_to_no_when_the_evidence_states_another_amount(store):
+    harbour = chunk_of(store, "Gamma Ltd", "en")
+    evidence = Draft(sentences=[Sentence(store.chunks[harbour].text, (harbour,), store.chunks[harbour].doc)])
+    req = request(store, "Does the port authority spend $1.5 billion on the new harbour?", baseline=evidence)
+    assert not ChatModelReader.unsupported_yes(req, [chunk_of(store, "Delta Rail", "en")]), "a passage holds $1.5 billion"
+    draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
+    assert draft.sentences[0].text == "No"
+
+
 def test_the_extractive_abstention_stands_when_the_question_names_what_the_documents_never_do(store):
     model = Scripted(calls=[], answer="Zeta Corp builds it [1].")
     req = request(store, "How much will Zeta Corp invest in the harbour?", baseline=Draft(abstained=True, reason="x"))

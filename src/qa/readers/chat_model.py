@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from qa.answerability import unknown_terms
 from qa.compose import has_type, latest_year
 from qa.manifest import load_manifest
+from qa.premise import correction
 from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.readers.checks import NO_ANSWER, Claim, Item, amount_of, attribute, claims, computed, unsupported
 from qa.text import name_tokens
@@ -341,6 +342,10 @@ class ChatModelReader:
         if not evidence:
             log.info("no evidence for the yes/no answer; extractive answer used")
             return None
+        said = " ".join(s.text for s in evidence)
+        if word == yes and correction(request.query.asked, said, said, request.query.lang):
+            log.info("yes/no: the evidence contradicts the question's amount -> %s", no)
+            word = no
         yield word + ("。" if request.query.lang == "ja" else ". ")
         first = Sentence(word, evidence[0].chunks, evidence[0].doc, attributed=True)
         return Draft(sentences=[first, *evidence])
