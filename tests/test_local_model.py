@@ -295,3 +295,17 @@ def test_the_chat_uses_the_local_reader_when_it_verifies_else_the_extractive_one
     assert f"reader {expected}" in caplog.text
     if not ok and expected == "extractive":
         assert "unavailable (no runtime)" in caplog.text
+
+
+def test_qa_chat_builds_its_chain_with_the_chosen_reader(monkeypatch):
+    from qa import cli
+    from qa.config import Settings
+    from qa.readers import local
+    from qa.ui import app
+
+    monkeypatch.delenv("QA_READER", raising=False)
+    monkeypatch.delenv("QA_LLM", raising=False)
+    monkeypatch.setattr(local, "available", lambda settings=None: (False, "no runtime"))
+    seen = []
+    monkeypatch.setattr(app, "launch", lambda host, port: seen.append(Settings().reader) or 0)
+    assert cli.main(["chat", "--port", "1"]) == 0 and seen == ["extractive"]

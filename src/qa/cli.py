@@ -106,12 +106,10 @@ def chat_reader(requested: str | None) -> str:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from qa.chain import build_chain
-    from qa.config import Settings
     from qa.ui.app import launch
 
-    chain = build_chain(Settings().with_(reader=chat_reader(args.reader)))
-    return launch(host=args.host, port=args.port, chain=chain)
+    os.environ["QA_READER"] = chat_reader(args.reader)  # the chain the chat builds reads its settings from here
+    return launch(host=args.host, port=args.port)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
