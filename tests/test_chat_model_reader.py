@@ -216,6 +216,13 @@ def test_a_count_no_passage_states_is_left_to_the_reader_to_count(store):
     assert draft.sentences[0].text == "There are 2" and model.calls
 
 
+def test_the_extractive_abstention_on_a_fact_question_stands(store):
+    model = Scripted(calls=[], letter="H", answer="Gamma Ltd builds the harbour [1].")
+    req = request(store, "Who insures the harbour?", baseline=Draft(abstained=True, reason="no answer"))
+    draft, _ = read(model, req)
+    assert draft.abstained and model.calls == ["Classify", "Classify"], "classified, then not asked to answer"
+
+
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):
     model = Scripted(calls=[], answer="Delta Rail builds the railway line [2]. " * 5, delay=0.02)
     req = request(store, "Who builds the railway line?")

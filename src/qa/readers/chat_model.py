@@ -42,7 +42,9 @@ YES_THRESHOLD = 0.5  # P(yes) / (P(yes) + P(no)); see docs/LOCAL_MODEL.md
 MAX_PASSAGES = {"fact": 3, "yesno": 2}  # other kinds get every retrieved passage
 MAX_PASSAGE_CHARS = 900
 TIMEOUT = 30.0
-COUNTED = frozenset({"count"})  # kinds of fact this reader computes rather than finds in one passage
+COUNTED = frozenset({"count"})
+# kinds the extractive reader answers itself: when it abstains on one, the model does not overrule it
+EXTRACTIVE_KINDS = frozenset({"fact"})  # kinds of fact this reader computes rather than finds in one passage
 
 KINDS = {"A": "yesno", "B": "sum", "C": "difference", "D": "compare", "E": "count", "F": "list", "G": "broad",
          "H": "fact"}
@@ -165,6 +167,10 @@ class ChatModelReader:
         deadline = time.monotonic() + self.timeout
         try:
             kind = self.kind(request, config)
+            if kind in EXTRACTIVE_KINDS and request.baseline.abstained:
+                log.info("kept the extractive abstention (a %s question, which the extractive checks judge)", kind)
+                yield request.baseline
+                return
             draft = yield from self._answer(kind, request, config, deadline)
         except Exception as err:  # a failing model never fails the answer: the extractive one stands
             log.warning("%s failed, extractive answer used: %s: %s", self.name, type(err).__name__, err)
