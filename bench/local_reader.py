@@ -33,18 +33,13 @@ QUESTIONS = [
 
 
 def request_for(chain: Any, question: str) -> ReadRequest:
-    """What the chain hands a reader for ``question``: the query, hits, store and extractive draft."""
-    from qa.compose import compose
+    """What the chain hands a reader for ``question``: the query, hits, store and extractive draft (the
+    chain's own retrieval and extractive draft; the chain offers no public step for this yet)."""
     from qa.query import analyse
 
     query = analyse(question, [], chain.settings.max_question_chars)
     store = chain.index.get()
-    vector = chain.embedder.embed_query_array(query.search_text)
-    ranked = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=10)
-    hits = ranked[:5]
-    baseline = compose(query, vector, hits, store, chain.answerability)
-    if query.broad:
-        baseline = chain._broad(query, vector, ranked, store, baseline)
+    baseline, hits = chain._draft(query, store, False, {})
     return ReadRequest(query=query, hits=hits, store=store, baseline=baseline)
 
 

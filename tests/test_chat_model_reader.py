@@ -185,11 +185,42 @@ def test_a_yes_no_question_gets_yes_or_no_first_then_the_extractive_evidence(sto
     assert draft.sentences[1:] == req.baseline.sentences
 
 
+def test_a_yes_is_turned_to_no_when_no_passage_judged_holds_what_the_question_names(store, caplog):
+    req = request(store, "Does Zeta Corp build the railway line for $1.5 billion?")
+    with caplog.at_level(logging.INFO, logger="qa"):
+        draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
+    assert draft.sentences[0].text == "No" and "zeta" in caplog.text.lower()
+
+
+def test_a_yes_is_turned_to_no_when_the_evidence_states_another_amount(store):
+    harbour = chunk_of(store, "Gamma Ltd", "en")
+    evidence = Draft(sentences=[Sentence(store.chunks[harbour].text, (harbour,), store.chunks[harbour].doc)])
+    req = request(store, "Does the port authority spend $1.5 billion on the new harbour?", baseline=evidence)
+    assert not ChatModelReader.unsupported_yes(req, [chunk_of(store, "Delta Rail", "en")]), "a passage holds $1.5 billion"
+    draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
+    assert draft.sentences[0].text == "No"
+
+
 def test_the_extractive_abstention_stands_when_the_question_names_what_the_documents_never_do(store):
     model = Scripted(calls=[], answer="Zeta Corp builds it [1].")
     req = request(store, "How much will Zeta Corp invest in the harbour?", baseline=Draft(abstained=True, reason="x"))
     draft, _ = read(model, req)
     assert draft.abstained and model.calls == [], "the model is not asked"
+
+
+def test_a_count_no_passage_states_is_left_to_the_reader_to_count(store):
+    model = Scripted(calls=[], letter="E", answer="- harbour: $2 billion [1]\n- railway: $1.5 billion [2]")
+    req = request(store, "How many projects does the plan name?", baseline=Draft(abstained=True, reason="no count"))
+    assert req.query.answer_type == "count"
+    draft, _ = read(model, req)
+    assert draft.sentences[0].text == "There are 2" and model.calls
+
+
+def test_the_extractive_abstention_on_a_fact_question_stands(store):
+    model = Scripted(calls=[], letter="H", answer="Gamma Ltd builds the harbour [1].")
+    req = request(store, "Who insures the harbour?", baseline=Draft(abstained=True, reason="no answer"))
+    draft, _ = read(model, req)
+    assert draft.abstained and model.calls == ["Classify", "Classify"], "classified, then not asked to answer"
 
 
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):
@@ -215,6 +246,17 @@ def test_config_callbacks_reach_the_chat_model(store):
     assert len(starts) == 3 and all("qa-test" in tags for tags in starts)
 
 
+@pytest.mark.parametrize("prompt", ["fact", "broad", "items", "judge"])
+def test_every_prompt_opens_with_a_fixed_prefix_so_its_cache_is_reused(store, prompt):
+    """The system prompt and worked example do not depend on the question or the passages: only the last
+    message does, so llama.cpp reads the prefix once per process."""
+    reader = ChatModelReader(Scripted(calls=[]))
+    first, second = (request(store, q) for q in ("Who builds the railway line?", "What does the museum occupy?"))
+    a = reader.messages(prompt, first, reader.passages(first, "fact"))
+    b = reader.messages(prompt, second, reader.passages(second, "broad")[::-1])
+    assert [m.content for m in a[:-1]] == [m.content for m in b[:-1]] and a[-1].content != b[-1].content
+
+
 @pytest.mark.parametrize(("amount", "lang", "text"), [
     ("usd:3500000000", "en", "$3.5 billion"), ("usd:550000000000", "ja", "5,500億ドル"),
     ("usd:500000000", "en", "$500 million"), ("pct:12.5", "ja", "12.5%"), ("num:3", "en", "3")])
@@ -234,11 +276,12 @@ def test_yes_no_questions_are_told_by_their_grammar(question, lang, expected):
 def test_the_local_reader_answers_from_the_bundled_model_or_falls_back_in_one_line(store, monkeypatch):
     """The real model, on this file's own corpus: an answer in the question's language whose every sentence
     cites a passage it was given, or the extractive draft."""
-    pytest.importorskip("xllamacpp")
+    pytest.importorskip("xllamacpp", reason="the 'local' extra is not installed: pip install -e '.[local]'")
     from qa.readers.local import LocalReader, available
 
     ok, reason = available()
-    assert ok, reason
+    if not ok:
+        pytest.skip(f"the local model is not usable here: {reason}")
     monkeypatch.setenv("QA_LOCAL_TIMEOUT", "120")
     reader = LocalReader(store.settings)
     for question in ("Who builds the railway line?", "港と鉄道の費用の合計はいくらですか？"):

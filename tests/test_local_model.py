@@ -202,10 +202,21 @@ def test_a_slow_chat_model_raises_timeout_through_langchain(monkeypatch):
 
 # -- the real runtime and model
 
+NO_EXTRA = "the 'local' extra is not installed: pip install -e '.[local]'"
+
+
+def require_bundled_model() -> Path:
+    """The verified bundled model, or a skip that says why it cannot be used here."""
+    pytest.importorskip("xllamacpp", reason=NO_EXTRA)
+    try:
+        return local_model.model_path()
+    except ModelFileError as err:
+        pytest.skip(f"the local model is not usable here: {err}")
+
 
 @pytest.mark.local_model
 def test_llama_cpp_refuses_a_real_damaged_file_with_a_one_line_error(tmp_path):
-    pytest.importorskip("xllamacpp")
+    pytest.importorskip("xllamacpp", reason=NO_EXTRA)
     path = write_gguf(tmp_path / "damaged.gguf", CHAT_MODEL)  # a valid header, but no tensors behind it
     with pytest.raises(ModelFileError) as err:
         local_model.load_engine(path)
@@ -214,11 +225,87 @@ def test_llama_cpp_refuses_a_real_damaged_file_with_a_one_line_error(tmp_path):
 
 @pytest.mark.local_model
 def test_the_bundled_model_verifies_loads_and_judges_yes_or_no():
-    pytest.importorskip("xllamacpp")
-    path = local_model.model_path()
+    path = require_bundled_model()
     assert path.stat().st_size == local_model.BUNDLED_SIZE
     model = LocalChatModel(path=str(path), timeout=120)
     reply = model.invoke([("system", "Answer with only Yes or No."), ("human", "Is Paris in France?")],
                          max_tokens=1, logprobs=True, top_logprobs=5)
     assert reply.content.strip().lower().startswith("yes")
     assert reply.response_metadata["logprobs"]["content"][0]["top_logprobs"]
+
+
+def test_the_engine_is_loaded_once_per_process_however_many_users_ask_at_once(monkeypatch):
+    loads = []
+
+    def slow_load(path):
+        loads.append(path)
+        time.sleep(0.2)
+        return fake_engine(["a"])
+
+    monkeypatch.setattr(local_model, "_ENGINES", {})
+    monkeypatch.setattr(local_model, "load_engine", slow_load)
+    engines = []
+    users = [threading.Thread(target=lambda: engines.append(local_model.get_engine(Path("m.gguf")))) for _ in range(4)]
+    for user in users:
+        user.start()
+    for user in users:
+        user.join()
+    assert loads == [Path("m.gguf")] and len({id(e) for e in engines}) == 1
+
+
+def test_no_model_is_loaded_before_the_first_answer(monkeypatch):
+    monkeypatch.setattr(local_model, "load_engine", lambda path: pytest.fail("loaded too early"))
+    model = LocalChatModel(path="fake.gguf", timeout=5)
+    assert model.model_name == "fake"
+
+
+# -- choosing the reader on the command line
+
+
+def test_the_cli_reader_choices_are_the_readers():
+    from qa.cli import READER_CHOICES, parser
+    from qa.readers import READERS
+
+    assert READER_CHOICES == READERS
+    assert parser().parse_args(["ask", "--reader", "local", "Q?"]).reader == "local"
+    assert parser().parse_args(["chat", "--reader", "extractive"]).reader == "extractive"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["ask", "--reader", "oracle", "Q?"])
+
+
+@pytest.mark.parametrize(("asked", "env", "ok", "expected"), [
+    (None, {}, True, "local"),
+    (None, {}, False, "extractive"),
+    ("extractive", {}, True, "extractive"),
+    (None, {"QA_READER": "extractive"}, True, "extractive"),
+    (None, {"QA_LLM": "ollama:m"}, True, "llm"),
+])
+def test_the_chat_uses_the_local_reader_when_it_verifies_else_the_extractive_one(monkeypatch, caplog, asked, env,
+                                                                                 ok, expected):
+    from qa import cli
+    from qa.readers import local
+
+    for name in ("QA_READER", "QA_LLM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(local, "available", lambda settings=None: (ok, "local model m.gguf" if ok else "no runtime"))
+    with caplog.at_level("INFO", logger="qa.cli"):
+        assert cli.chat_reader(asked) == expected
+    assert f"reader {expected}" in caplog.text
+    if not ok and expected == "extractive":
+        assert "unavailable (no runtime)" in caplog.text
+
+
+def test_qa_chat_builds_its_chain_with_the_chosen_reader(monkeypatch):
+    from qa import cli
+    from qa.config import Settings
+    from qa.readers import local
+    from qa.ui import app
+
+    monkeypatch.delenv("QA_READER", raising=False)
+    monkeypatch.delenv("QA_LLM", raising=False)
+    monkeypatch.setattr(local, "available", lambda settings=None: (False, "no runtime"))
+    seen = []
+    monkeypatch.setattr(app, "launch", lambda host, port: seen.append(Settings().reader) or 0)
+    assert cli.main(["chat", "--port", "1"]) == 0 and seen == ["extractive"]

@@ -87,6 +87,7 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120,
 def qa_env(settings: Settings, **extra: str) -> dict:
     """The environment for a ``qa`` subprocess using ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["QA_READER"] = "extractive"  # the chat's answers are compared with the extractive chain's
     env.update(QA_CORPUS_DIR=str(settings.corpus_dir), QA_INDEX_DIR=str(settings.index_dir),
                QA_EMBEDDER=settings.embedder, GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"))

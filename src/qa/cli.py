@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import TextIO
 
 from qa.config import ConfigError, debug
 
 EXIT_BAD_INPUT = 2
+READER_CHOICES = ("extractive", "local", "llm")  # qa.readers.READERS, without importing the readers here
+
+log = logging.getLogger("qa.cli")
 
 
 def _fail(message: str, status: int = 1) -> int:
@@ -82,7 +86,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     question = " ".join(args.question)
     clean_question(question, Settings().max_question_chars)  # bad input fails fast, before the index loads
-    answer = qa.ask(question)
+    if args.reader:
+        answer = qa.build_chain(Settings().with_(reader=args.reader)).invoke({"question": question, "history": []})
+    else:
+        answer = qa.ask(question)
     if args.json:
         print(answer.to_json())
         return 0
@@ -104,11 +111,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def chat_reader(requested: str | None) -> str:
+    """The chat's reader: the one asked for (``--reader``, else ``QA_READER``), else ``llm`` when ``QA_LLM``
+    names a chat model, else ``local`` when the local model is installed and verifies, else ``extractive``;
+    says which in the log."""
+    from qa.config import Settings
+
+    settings = Settings()
+    if name := requested or settings.reader or ("llm" if settings.llm else ""):
+        log.info("reader %s (asked for)", name)
+        return name
+    from qa.readers.local import available
+
+    ok, reason = available()
+    if ok:
+        log.info("reader local (%s)", reason)
+        return "local"
+    log.warning("reader extractive: the local reader is unavailable (%s)", reason)
+    return "extractive"
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from qa.config import ServeSettings
     from qa.ui.app import launch
 
     serve = ServeSettings()
+    os.environ["QA_READER"] = chat_reader(args.reader)  # the chain the chat builds reads its settings from here
     status: int = launch(host=args.host or serve.host, port=args.port or serve.port)
     return status
 
@@ -140,6 +168,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="answer one question")
     s.add_argument("--json", action="store_true", help="print the answer JSON")
+    s.add_argument("--reader", choices=READER_CHOICES, help="who writes the answer (default: QA_READER, else "
+                   "llm when QA_LLM is set, else extractive)")
     s.add_argument("question", nargs="+")
     s.set_defaults(func=cmd_ask)
 
@@ -152,6 +182,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("chat", help="start the Gradio chat")
     s.add_argument("--host", default=None, help="address to serve on (QA_HOST, default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (QA_PORT, default 7860)")
+    s.add_argument("--reader", choices=READER_CHOICES, help="who writes the answers (default: QA_READER, else "
+                   "local when the local model is installed and verifies, else extractive)")
     s.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("bench", help="run the performance benchmark")

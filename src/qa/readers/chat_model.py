@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from qa.answerability import unknown_terms
 from qa.compose import has_type, latest_year
 from qa.manifest import load_manifest
+from qa.premise import correction
 from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.readers.checks import NO_ANSWER, Claim, Item, amount_of, attribute, claims, computed, unsupported
 from qa.text import name_tokens
@@ -38,9 +39,12 @@ log = logging.getLogger("qa.readers.chat_model")
 LANGUAGE = {"ja": "Japanese", "en": "English"}
 YES_WORD = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
 YES_THRESHOLD = 0.5  # P(yes) / (P(yes) + P(no)); see docs/LOCAL_MODEL.md
-MAX_PASSAGES = {"fact": 3, "yesno": 3}  # other kinds get every retrieved passage
+MAX_PASSAGES = {"fact": 3, "yesno": 2}  # other kinds get every retrieved passage
 MAX_PASSAGE_CHARS = 900
 TIMEOUT = 30.0
+COUNTED = frozenset({"count"})
+# kinds the extractive reader answers itself: when it abstains on one, the model does not overrule it
+EXTRACTIVE_KINDS = frozenset({"fact"})  # kinds of fact this reader computes rather than finds in one passage
 
 KINDS = {"A": "yesno", "B": "sum", "C": "difference", "D": "compare", "E": "count", "F": "list", "G": "broad",
          "H": "fact"}
@@ -163,6 +167,10 @@ class ChatModelReader:
         deadline = time.monotonic() + self.timeout
         try:
             kind = self.kind(request, config)
+            if kind in EXTRACTIVE_KINDS and request.baseline.abstained:
+                log.info("kept the extractive abstention (a %s question, which the extractive checks judge)", kind)
+                yield request.baseline
+                return
             draft = yield from self._answer(kind, request, config, deadline)
         except Exception as err:  # a failing model never fails the answer: the extractive one stands
             log.warning("%s failed, extractive answer used: %s: %s", self.name, type(err).__name__, err)
@@ -179,13 +187,14 @@ class ChatModelReader:
     @staticmethod
     def known_missing(request: ReadRequest) -> str:
         """Why the extractive checks' abstention stands ("" when the model may try): the question names
-        something the documents never mention, or asks a kind of fact no retrieved passage holds."""
+        something the documents never mention, or asks a kind of fact no retrieved passage holds (a count
+        need not be written anywhere: the reader counts the items listed)."""
         if not request.baseline.abstained:
             return ""
         query, store = request.query, request.store
         if names := unknown_terms(query, store) & name_tokens(query.text):
             return f"the documents never name {', '.join(sorted(names))}"
-        if query.answer_type:
+        if query.answer_type and query.answer_type not in COUNTED:
             after = latest_year(store) if query.future else 0
             texts = [store.chunks[h.chunks[query.lang]].text for h in request.hits if query.lang in h.chunks]
             if not any(has_type(t, query.answer_type, after) for t in texts):
@@ -312,6 +321,13 @@ class ChatModelReader:
         no = max((p for t, p in probabilities.items() if t.lower() in ("no", "いいえ")), default=0.0)
         return yes / (yes + no) if yes + no else 0.0
 
+    @staticmethod
+    def unsupported_yes(request: ReadRequest, passages: list[int]) -> str:
+        """Why "yes" would be unsupported ("" when it is not): a yes asserts the question, so some passage
+        judged (or its twin) must hold every amount, number, date and name the question states."""
+        reasons = [unsupported(Claim(request.query.text, (i,)), request.store, request.query.lang) for i in passages]
+        return f"no passage judged holds the question's facts: {reasons[0]}" if reasons and all(reasons) else ""
+
     def _yes_no(self, request: ReadRequest, config: RunnableConfig | None, deadline: float) -> Iterator[str | Draft]:
         """はい/いいえ or Yes/No first (judged by probability), then the evidence: the extractive sentences,
         or else the model's own checked answer."""
@@ -320,8 +336,9 @@ class ChatModelReader:
             return None
         p_yes = self.yes_probability(request, config, passages)
         yes, no = YES_WORD[request.query.lang]
-        word = yes if p_yes >= YES_THRESHOLD else no
-        log.info("yes/no: P(yes)=%.2f -> %s", p_yes, word)
+        reason = self.unsupported_yes(request, passages) if p_yes >= YES_THRESHOLD else ""
+        word = yes if p_yes >= YES_THRESHOLD and not reason else no
+        log.info("yes/no: P(yes)=%.2f -> %s%s", p_yes, word, f" ({reason})" if reason else "")
         evidence = request.baseline.sentences
         if request.baseline.abstained or not evidence:
             text: list[str] = []
@@ -331,6 +348,10 @@ class ChatModelReader:
         if not evidence:
             log.info("no evidence for the yes/no answer; extractive answer used")
             return None
+        said = " ".join(s.text for s in evidence)
+        if word == yes and correction(request.query.asked, said, said, request.query.lang):
+            log.info("yes/no: the evidence contradicts the question's amount -> %s", no)
+            word = no
         yield word + ("。" if request.query.lang == "ja" else ". ")
         first = Sentence(word, evidence[0].chunks, evidence[0].doc, attributed=True)
         return Draft(sentences=[first, *evidence])
