@@ -24,7 +24,7 @@ class Citation:
 @dataclass(frozen=True)
 class Conflict:
     """What a commentary document and the primary document each say on one point; in the answer JSON
-    under their document ids (``{"topic", "blog", "factsheet"}`` for the bundled corpus)."""
+    under their document ids (``{"topic", <commentary id>, <primary id>}``)."""
 
     topic: str
     commentary: str
