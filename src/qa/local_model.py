@@ -214,7 +214,7 @@ class Engine:
     lock: threading.Lock
     load_seconds: float
 
-    def chat(self, request: dict, on_chunk: Any) -> None:
+    def chat(self, request: dict[str, Any], on_chunk: Any) -> None:
         """Run one streamed chat completion, calling ``on_chunk(dict)`` per chunk; it returns True to stop."""
         self.server.handle_chat_completions(request, on_chunk)
 
@@ -263,16 +263,16 @@ def get_engine(path: Path) -> Engine:
 _DONE = object()
 
 
-def stream_chunks(engine: Engine, request: dict, timeout: float) -> Iterator[dict]:
+def stream_chunks(engine: Engine, request: dict[str, Any], timeout: float) -> Iterator[dict[str, Any]]:
     """The chunks of one streamed completion, waiting in the engine's queue first; TimeoutError past
     ``timeout`` seconds in all (generation is then stopped so the next user is not kept waiting)."""
     deadline = time.monotonic() + timeout
     if not engine.lock.acquire(timeout=timeout):
         raise TimeoutError(f"the local model was busy for {timeout:.0f} s")
-    chunks: queue.Queue = queue.Queue()
+    chunks: queue.Queue[Any] = queue.Queue()
     stop = threading.Event()
 
-    def on_chunk(chunk: dict) -> bool:
+    def on_chunk(chunk: dict[str, Any]) -> bool:
         chunks.put(chunk)
         return stop.is_set() or time.monotonic() > deadline
 
@@ -335,7 +335,7 @@ class LocalChatModel(BaseChatModel):
     def _engine(self) -> Engine:
         return get_engine(Path(self.path) if self.path else model_path())
 
-    def _request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict) -> dict:
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
         request = {
             "messages": [{"role": _role(m), "content": m.content} for m in messages],
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
@@ -371,7 +371,7 @@ class LocalChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         text: list[str] = []
-        logprobs: list[dict] = []
+        logprobs: list[dict[str, Any]] = []
         finish = ""
         for piece in self._stream(messages, stop, run_manager, **kwargs):
             text.append(piece.text)

@@ -20,7 +20,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -34,6 +34,7 @@ from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.readers.checks import NO_ANSWER, Claim, Item, amount_of, attribute, claims, computed, unsupported
 from qa.text import name_tokens
 
+Written = Generator[str, None, "Draft | None"]  # text as the model writes it; returns the checked draft, or None
 log = logging.getLogger("qa.readers.chat_model")
 
 LANGUAGE = {"ja": "Japanese", "en": "English"}
@@ -223,7 +224,7 @@ class ChatModelReader:
                 self._prior, _ = self._letters(NULL_QUESTION, config)
             floor = min(self._prior.values(), default=1.0)
             letters = {k: p / max(self._prior.get(k, floor), 1e-3) for k, p in letters.items() if KINDS[k] != "yesno"}
-        kind = KINDS.get(max(letters, key=letters.get) if letters else written, "fact")
+        kind = KINDS.get(max(letters, key=lambda k: letters[k]) if letters else written, "fact")
         log.info("question kind %s (%s)", kind, ", ".join(f"{k}={p:.2f}" for k, p in sorted(letters.items())))
         return kind
 
@@ -266,7 +267,7 @@ class ChatModelReader:
     # -- the kinds
 
     def _answer(self, kind: str, request: ReadRequest, config: RunnableConfig | None,
-                deadline: float) -> Iterator[str | Draft]:
+                deadline: float) -> Written:
         if kind == "yesno":
             return (yield from self._yes_no(request, config, deadline))
         if kind in ("sum", "difference", "compare", "count", "list"):
@@ -292,7 +293,7 @@ class ChatModelReader:
         return [Sentence(c.text, c.chunks, request.store.chunks[c.chunks[0]].doc, attributed=True) for c in kept]
 
     def _written(self, kind: str, request: ReadRequest, config: RunnableConfig | None,
-                 deadline: float) -> Iterator[str | Draft]:
+                 deadline: float) -> Written:
         """Facts and overviews: the model writes, every sentence is checked."""
         passages = self.passages(request, kind)
         if not passages:
@@ -328,7 +329,7 @@ class ChatModelReader:
         reasons = [unsupported(Claim(request.query.text, (i,)), request.store, request.query.lang) for i in passages]
         return f"no passage judged holds the question's facts: {reasons[0]}" if reasons and all(reasons) else ""
 
-    def _yes_no(self, request: ReadRequest, config: RunnableConfig | None, deadline: float) -> Iterator[str | Draft]:
+    def _yes_no(self, request: ReadRequest, config: RunnableConfig | None, deadline: float) -> Written:
         """はい/いいえ or Yes/No first (judged by probability), then the evidence: the extractive sentences,
         or else the model's own checked answer."""
         passages = self.passages(request, "yesno")
@@ -357,7 +358,7 @@ class ChatModelReader:
         return Draft(sentences=[first, *evidence])
 
     def _items(self, kind: str, request: ReadRequest, config: RunnableConfig | None,
-               deadline: float) -> Iterator[str | Draft]:
+               deadline: float) -> Written:
         """Totals, differences, comparisons, counts and lists: the model lists the items, code checks each
         against its passage and computes the rest."""
         passages = self.passages(request, kind)
