@@ -55,7 +55,7 @@ def test_quick_bench_writes_every_section(tmp_path, capsys):
     peer = result["peer"]
     assert peer["chunks"] > 0 and _number(peer["build_s"]) and _number(peer["latency_ms"]["p50"])
     assert set(peer["recall_at_4"]) == set(common.DIRECTIONS)
-    assert set(result["ours_recall_at_5"]) == set(common.DIRECTIONS)
+    assert set(common.DIRECTIONS) <= set(result["ours_recall_at_5"])  # and the searches of both languages
 
     comparison = result["comparison"]
     assert _number(comparison["latency_ratio_p50"]) and _number(comparison["latency_ratio_p95"])
