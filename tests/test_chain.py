@@ -167,6 +167,11 @@ def test_a_why_question_about_one_fact_gets_that_fact_not_a_section(chain):
     assert not answer.abstained and len(answer.citations) <= 2 and "Toyota" in answer.answer
 
 
+def test_a_yes_no_question_naming_another_partner_than_the_passage_gets_no_in_japanese(chain):
+    answer = chain.invoke("東芝は光ファイバーケーブルの供給パートナーですか？")
+    assert answer.answer.startswith("いいえ。") and "フジクラ" in answer.answer, answer.answer
+
+
 @pytest.mark.xfail(strict=True, reason="known gap: a region ('the western United States') passes for a city")
 def test_a_region_does_not_answer_which_city(chain):
     assert chain.invoke("Which city will get the copper refinery?").abstained

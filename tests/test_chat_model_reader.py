@@ -18,7 +18,8 @@ from qa.config import Settings
 from qa.index import build_index, open_index
 from qa.query import analyse
 from qa.readers.base import Draft, ReadRequest, Sentence
-from qa.readers.chat_model import KINDS, NULL_QUESTION, ChatModelReader, is_yes_no
+from qa.polarity import is_yes_no
+from qa.readers.chat_model import KINDS, NULL_QUESTION, ChatModelReader
 from qa.readers.checks import format_amount
 from qa.retriever import Hit
 

@@ -290,6 +290,33 @@ def test_a_follow_up_is_read_against_the_previous_question(chain2, first, follow
     assert holders and holders[0]["doc"] == PRIMARY
 
 
+YES_NO = [  # question, the word the answer opens with, a fact of its evidence sentence
+    pytest.param("Will water-level sensors be installed at 120 locations?", "Yes.", "120 locations", id="yes-en"),
+    pytest.param("水位センサーは市内120か所に設置されますか？", "はい。", "120か所", id="yes-ja"),
+    pytest.param("Is the Shiomi Port Authority working with the city on the storm-surge gates?", "Yes.",
+                 "Shiomi Port Authority", id="yes-partner-en"),
+    pytest.param("Did Minatotech convert the storm-surge gates?", "No.", "Shiomi Port Authority", id="no-other-name-en"),
+    pytest.param("Will the storm-surge gates cost ¥30 billion?", "No:", "¥18 billion", id="no-amount-en"),
+]
+
+
+@pytest.mark.parametrize(("question", "word", "fact"), YES_NO)
+def test_a_yes_no_question_gets_yes_or_no_when_the_evidence_settles_it(chain2, question, word, fact):
+    result = _ask(chain2, question)
+    assert result["answer"].startswith(word), result["answer"]
+    assert fact in result["answer"] and result["citations"][0]["doc"] == PRIMARY, result["answer"]
+
+
+@pytest.mark.parametrize("question", [
+    pytest.param("Aren't the sluice gates of Shiomi Port being converted into storm-surge gates?", id="negated-en"),
+    pytest.param("Are the storm-surge gates being built by a consortium?", id="unstated-word-en"),
+])
+def test_no_yes_or_no_when_the_question_is_negated_or_the_evidence_lacks_a_word(chain2, question):
+    result = _ask(chain2, question)
+    assert not result["abstained"] and "Storm-surge gates" in result["answer"], "the evidence is still given"
+    assert not result["answer"].startswith(("Yes", "No")), result["answer"]
+
+
 COMMENTARY_ONLY = {"ja": "社説は、市債の発行が将来の市民の負担になると述べていますか？",
                    "en": "Does the editorial say that municipal bonds will be a burden on future citizens?"}
 

@@ -31,6 +31,7 @@ from qa.embeddings import get_embedder
 from qa.index import IndexStore, corpus_source
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
+from qa.polarity import polarity_word
 from qa.premise import correction
 from qa.query import Query, analyse
 from qa.ranker import UnitRanker
@@ -65,6 +66,11 @@ def _sentence(text: str, lang: str, marker: str, attribution: str, proper_names:
     if lang == "ja":
         return f"{text}。{marker}"
     return f"{text[0].upper()}{text[1:]} {marker}."
+
+
+def _polar_lead(word: str, lang: str) -> str:
+    """"はい。" or "Yes." before the evidence; "" for no word."""
+    return word + ("。" if lang == "ja" else ".") if word else ""
 
 
 def _same_language(rewritten: Query, original: Query) -> Query:
@@ -242,11 +248,13 @@ class QAChain(Runnable[QAInputLike, Answer]):
         if draft.abstained:
             text = self.manifest.abstain_text(lang)
             return Answer(query.text, lang, text, True, reader=draft.reader), [text]
-        if draft.sentences and not draft.brief:  # "… $30 billion …?" when the documents say $20 billion
+        if draft.sentences and not draft.brief:
             said = " ".join(s.text for s in draft.sentences)
-            if fix := correction(query.asked, said, said, lang):
+            # "… $30 billion …?" when the documents say $20 billion; else yes or no, when the evidence settles it
+            lead = correction(query.asked, said, said, lang) or _polar_lead(polarity_word(query, draft, store), lang)
+            if lead:
                 first = draft.sentences[0]
-                joined = fix + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])
+                joined = lead + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])
                 draft = replace(draft, sentences=[replace(first, text=joined), *draft.sentences[1:]])
         numbers: dict[int, int] = {}
         citations: list[Citation] = []

@@ -24,7 +24,9 @@ EN_STOPWORDS = frozenset(
     what which who whom whose when where why how much many does do did doing done will would
     shall should can could may might must has have had having i me my we our you your he she
     his her us not no yes any some all each such also more most other only own same so too
-    very just up out if but about between both per via s t tell say said please""".split()
+    very just up out if but about between both per via s t tell say said please
+    isn't aren't wasn't weren't don't doesn't didn't won't wouldn't can't cannot couldn't shouldn't
+    hasn't haven't hadn't mustn't""".split()
 )
 JA_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白", "接尾辞", "接頭辞"})
 

@@ -1,0 +1,79 @@
+"""Yes or no, said by the extractive reader when its evidence settles it.
+
+A yes/no question is recognised by its grammar (an English one opens with an auxiliary verb; a Japanese
+one ends in か and holds no interrogative word). Its answer is the evidence sentence, led by:
+
+- **Yes** when the sentence (or, for a term written in the other language's script, its passage's twin)
+  holds every content term of the question, and the passage holds every amount, number, date and name
+  the question states;
+- **No** when the question states a name, amount, number or date the documents use elsewhere but the
+  evidence sentence does not hold ("Is Toshiba the partner for the cables?" when the cable sentence
+  names Fujikura);
+- nothing otherwise (a term the documents never use may be the asker's own wording): the evidence alone.
+
+A negated question ("Isn't it …?", "…ないのですか") gets no yes or no: either word would be ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answerability import is_unknown, term_in
+from qa.index import IndexStore
+from qa.numbers import number_tokens
+from qa.query import Query
+from qa.readers.base import Draft
+from qa.text import has_cjk, name_tokens, tokens
+
+YES_NO_WORDS = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
+
+# Yes/no questions by grammar: English ones open with an auxiliary verb; Japanese ones end in か and hold no
+# interrogative word (the closed class of 疑問詞). "X or Y?" asks to choose, not yes or no.
+_EN_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall|may|must)\b"
+                        r"(?!.*\bor\b)", re.IGNORECASE)
+_JA_YES_NO = re.compile(r"か[？?]?$")
+_JA_INTERROGATIVE = re.compile(r"何|なに|なん|いつ|どこ|誰|だれ|どの|どう|どれ|どちら|どっち|いくら|いくつ|なぜ|どんな")
+# Negation, a closed class: "isn't", "not", ない/ません before the question's end.
+_NEGATED = {"en": re.compile(r"n't\b|\bnot\b|\bnever\b", re.IGNORECASE),
+            "ja": re.compile(r"(ない|ません|なかった)(ん|の)?(です|でしょう)?か[？?]?$")}
+
+
+def is_yes_no(question: str, lang: str) -> bool:
+    """Whether a question asks for yes or no, by its grammar."""
+    text = question.strip()
+    if lang == "ja":
+        return bool(_JA_YES_NO.search(text)) and not _JA_INTERROGATIVE.search(text)
+    return bool(_EN_YES_NO.search(text))
+
+
+def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
+    """``"yes"``, ``"no"`` or ``""``: what the draft's first sentence says to a yes/no question."""
+    asked = query.asked
+    if draft.abstained or not draft.sentences or draft.brief or not is_yes_no(asked, query.lang) \
+            or _NEGATED[query.lang].search(asked):
+        return ""
+    first = draft.sentences[0]
+    sentence = first.text
+    found = frozenset(tokens(sentence))
+    twins = [t for t in (store.twin(i) for i in first.chunks) if t is not None]
+    twin_found = frozenset().union(*(store.token_set(t) for t in twins))
+    twin_text = " ".join(store.search_text(t) for t in twins)
+
+    def held(term: str) -> bool:
+        if term_in(term, found, sentence):
+            return True
+        foreign = has_cjk(term) if query.lang == "en" else term.isascii() and term.isalpha()
+        return foreign and term_in(term, twin_found, twin_text)
+
+    stated = [t for t in number_tokens(asked) if not re.fullmatch(r"num:(19|20)\d\d", t)]
+    stated_numbers = set(number_tokens(sentence)) | {n for t in twins for n in number_tokens(store.chunks[t].text)}
+    names = [t for t in name_tokens(asked) if t in query.focus_tokens]
+    if any(n not in stated_numbers for n in stated) or any(not held(t) and not is_unknown(t, store) for t in names):
+        return "no"
+    return "yes" if all(held(t) for t in query.focus_tokens) else ""
+
+
+def polarity_word(query: Query, draft: Draft, store: IndexStore) -> str:
+    """はい/いいえ or Yes/No for the draft, or ``""``."""
+    said = polarity(query, draft, store)
+    return YES_NO_WORDS[query.lang][said == "no"] if said else ""
