@@ -172,6 +172,13 @@ def test_a_yes_no_question_naming_another_partner_than_the_passage_gets_no_in_ja
     assert answer.answer.startswith("いいえ。") and "フジクラ" in answer.answer, answer.answer
 
 
+def test_a_company_named_after_a_town_is_no_place_when_its_twin_names_none(chain):
+    """日立 is a town's name to Japanese morphology; the English twin names no place, so it answers no "where"."""
+    assert chain.invoke("SMRは米国のどの州に建設されますか？").abstained
+    answer = chain.invoke("ヘインズビル・シェール盆地はどの州にありますか？")
+    assert not answer.abstained and "ルイジアナ州" in answer.answer, answer.answer
+
+
 @pytest.mark.xfail(strict=True, reason="known gap: a region ('the western United States') passes for a city")
 def test_a_region_does_not_answer_which_city(chain):
     assert chain.invoke("Which city will get the copper refinery?").abstained

@@ -51,9 +51,11 @@ class Candidate:
     leans_on_lead: bool = False  # what it is about is named only in an earlier sentence of its passage
 
 
-def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None) -> bool:
+def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None, twin: str | None = None) -> bool:
     """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given; a
-    place the documents do not mention everywhere, given their ``store``)."""
+    place the documents do not mention everywhere, given their ``store``). Japanese place names are found
+    by morphology, which also tags companies named after a town (日立): given the ``twin`` passage in the
+    other language, it must name a place too."""
     found = number_tokens(text)
     if kind == "date" and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
@@ -65,7 +67,9 @@ def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None
         return any(t.startswith("month:") or re.fullmatch(r"num:(19|20)\d\d", t) for t in found) or bool(
             _DATE_WORDS.search(text))
     if kind == "place":
-        return any(store is None or not is_setting(p, store) for p in place_mentions(text))
+        def names_place(words: str) -> bool:
+            return any(store is None or not is_setting(p, store) for p in place_mentions(words))
+        return names_place(text) and (twin is None or not has_cjk(text) or names_place(twin))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
     return True
@@ -82,11 +86,14 @@ def latest_year(store: IndexStore) -> int:
     return _LATEST_YEAR[store.version]
 
 
-def _has_type(query: Query, text: str, store: IndexStore) -> bool:
+def _has_type(query: Query, candidate: Candidate, store: IndexStore) -> bool:
+    text = candidate.text
     if query.answer_type == "name":  # a name with a word the question does not give, other than the setting's
         asked = set(tokens(query.search_text)) | ubiquitous(store, SETTING_SHARE)
         return any(set(tokens(name)) - asked for name in name_words(text))
-    return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store)
+    twin = store.twin(candidate.chunk)
+    return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store,
+                    store.chunks[twin].text if twin is not None else None)
 
 
 def _foreign(term: str, lang: str) -> bool:
@@ -129,10 +136,11 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
             unit_coverage = lexical / total
             score += RANK_WEIGHT * hit.score / top
+            candidate = Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
+                                  leans_on_lead)
             if query.answer_type:
-                score += TYPE_BONUS if _has_type(query, unit, store) else -TYPE_BONUS
-            candidates.append(Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
-                                        leans_on_lead))
+                candidate.score += TYPE_BONUS if _has_type(query, candidate, store) else -TYPE_BONUS
+            candidates.append(candidate)
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -147,7 +155,7 @@ def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked,
     holds the kind of fact asked for and does not name what the question sets aside."""
     return not is_question(candidate.text) and candidate.coverage >= MIN_UNIT_COVERAGE \
-        and (not query.answer_type or _has_type(query, candidate.text, store)) \
+        and (not query.answer_type or _has_type(query, candidate, store)) \
         and not (query.excluded and set(query.excluded) & store.unit_token_sets(candidate.chunk)[candidate.unit])
 
 
@@ -158,7 +166,7 @@ def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate],
     for rank, hit in enumerate(hits):
         units = [c for c in candidates if c.block == hit.key]
         unit_dense = max((c.dense for c in units), default=0.0)
-        type_ok = not query.answer_type or any(_has_type(query, c.text, store) for c in units)
+        type_ok = not query.answer_type or any(_has_type(query, c, store) for c in units)
         rows.append(features(query, hit, rank, unit_dense, type_ok, unknown, store))
     return rows
 
@@ -212,7 +220,7 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
 
 
 def unit_type_ok(query: Query, candidates: list[Candidate], store: IndexStore) -> list[bool]:
-    return [not query.answer_type or _has_type(query, c.text, store) for c in candidates]
+    return [not query.answer_type or _has_type(query, c, store) for c in candidates]
 
 
 def _draft(chosen: list[Candidate], store: IndexStore) -> Draft:

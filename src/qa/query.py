@@ -58,9 +58,9 @@ _TYPES = {
     ),
     "place": (
         re.compile(r"\bwhere\b(?! (does|do|did) the (article|document|report|text|source)s? )|\bwhereabouts\b|"
-                   r"\bwhich (state|city|port|country|countries|region|parish|county|site)\b|"
+                   r"\b(which|what) ([\w-]+ )?(state|city|port|country|countries|region|parish|county|site)\b|"
                    r"\bin what (state|city|country)\b|\blocation\b", re.I),
-        re.compile(r"どこ(で|に|へ|から|の(州|国|都市|港))|どの(州|都市|港|国|地域|場所)|場所|所在地|立地"),
+        re.compile(r"どこ(で(?!す)|に|へ|から|の(州|国|都市|港))|どの(州|都市|港|国|地域|場所)|場所|所在地|立地"),
     ),
 }
 
