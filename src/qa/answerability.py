@@ -61,16 +61,22 @@ def coverage_and_missing(query: Query, store: IndexStore, hit: Hit) -> tuple[flo
     readings = [coverage_terms(query, store)]
     if query.continues:
         readings.append(coverage_terms(query, store, sentence=True))
-    return max(_coverage(terms, query.lang, store, found, text) for terms in readings)
+    return max(_coverage(terms, query, store, found, text) for terms in readings)
 
 
-def _coverage(terms: tuple[str, ...], lang: str, store: IndexStore, found: frozenset[str],
+def holds(query: Query, term: str, found: frozenset[str], text: str) -> bool:
+    """A passage (its tokens and search text) holds a question term, or all of what may stand for it."""
+    return term_in(term, found, text) or any(
+        all(term_in(t, found, text) for t in group) for group in query.alias_groups(term))
+
+
+def _coverage(terms: tuple[str, ...], query: Query, store: IndexStore, found: frozenset[str],
               text: str) -> tuple[float, float]:
     if not terms:
         return 0.0, 0.0
-    weights = {t: term_weight(t, lang, store) for t in terms}
+    weights = {t: term_weight(t, query.lang, store) for t in terms}
     total = sum(weights.values()) or 1.0
-    covered = {t for t in terms if term_in(t, found, text)}
+    covered = {t for t in terms if holds(query, t, found, text)}
     missing = max((w for t, w in weights.items() if t not in covered), default=0.0)
     return sum(weights[t] for t in covered) / total, missing / total
 

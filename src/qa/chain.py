@@ -33,13 +33,13 @@ from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
 from qa.polarity import polarity_word
 from qa.premise import correction
-from qa.query import Query, analyse
+from qa.query import Query, analyse, with_aliases
 from qa.ranker import UnitRanker
 from qa.readers import get_reader
 from qa.readers.base import Draft, ReadRequest
 from qa.readers.extractive import ExtractiveReader
 from qa.retriever import Hit, build_retriever, hits_of
-from qa.variants import rewrite
+from qa.variants import aliases, respell
 
 log = logging.getLogger("qa.chain")
 
@@ -73,9 +73,18 @@ def _polar_lead(word: str, lang: str) -> str:
     return word + ("。" if lang == "ja" else ".") if word else ""
 
 
+def understand(question: str, history: list[dict[str, Any]], store: IndexStore, max_chars: int) -> Query:
+    """The question analysed as the documents spell things: near-miss spellings of their names read as
+    theirs, and the acronyms they define searched and covered in both forms."""
+    query = analyse(question, history, max_chars)
+    respelled = respell(query.text, store)
+    if respelled != query.text:
+        query = _same_language(analyse(respelled, history, 2 * max_chars), query)
+    return with_aliases(query, aliases(query.asked, store))
+
+
 def _same_language(rewritten: Query, original: Query) -> Query:
-    """A rewritten reading of a question, still shown as asked and answered in the language it was asked in
-    ("技術 MOC" stays Japanese after "MOC" is spelt out)."""
+    """A respelled reading of a question, still shown as asked and answered in the language it was asked in."""
     alternative = rewritten.alternative and _same_language(rewritten.alternative, original)
     return replace(rewritten, text=original.text, lang=original.lang, alternative=alternative)
 
@@ -200,11 +209,8 @@ class QAChain(Runnable[QAInputLike, Answer]):
         """Understand the question, retrieve (child retriever runs) and draft the extractive answer."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        query = analyse(asked.question, asked.history, self.settings.max_question_chars)
         store = self.index.get()
-        rewritten = rewrite(query.text, store)
-        if rewritten != query.text:  # a near-miss spelling, or an acronym the documents define
-            query = _same_language(analyse(rewritten, asked.history, 2 * self.settings.max_question_chars), query)
+        query = understand(asked.question, asked.history, store, self.settings.max_question_chars)
         query = replace(query, document=self.manifest.named_in(query.asked))
         draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
         if draft.abstained and query.alternative is not None:  # read as a follow-up after all

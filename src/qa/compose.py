@@ -123,7 +123,8 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
-        unit_token_sets = store.unit_token_sets(index)
+        unit_token_sets = [_aliased(query, t) for t in store.unit_token_sets(index)]
+        section_tokens = _aliased(query, section_tokens)
         for n, (unit, unit_tokens, similarity) in enumerate(zip(units, unit_token_sets, dense)):
             # the passage's first sentence and its headings say what a later sentence is about ("It costs …")
             lead = unit_token_sets[0] - unit_tokens if n else frozenset()
@@ -142,6 +143,13 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
                 candidate.score += TYPE_BONUS if _has_type(query, candidate, store) else -TYPE_BONUS
             candidates.append(candidate)
     return sorted(candidates, key=lambda c: -c.score)
+
+
+def _aliased(query: Query, found: frozenset[str]) -> frozenset[str]:
+    """``found`` with the question terms that what it holds stands for ("moc" where 協力 and 覚え書き are)."""
+    if not query.aliases:
+        return found
+    return found | {term for term, group in query.aliases if set(group) <= found}
 
 
 def is_question(text: str) -> bool:

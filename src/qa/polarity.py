@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from qa.answerability import is_unknown, term_in
+from qa.answerability import holds, is_unknown
 from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
@@ -60,10 +60,10 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
     twin_text = " ".join(store.search_text(t) for t in twins)
 
     def held(term: str) -> bool:
-        if term_in(term, found, sentence):
+        if holds(query, term, found, sentence):
             return True
         foreign = has_cjk(term) if query.lang == "en" else term.isascii() and term.isalpha()
-        return foreign and term_in(term, twin_found, twin_text)
+        return foreign and holds(query, term, twin_found, twin_text)
 
     stated = [t for t in number_tokens(asked) if not re.fullmatch(r"num:(19|20)\d\d", t)]
     stated_numbers = set(number_tokens(sentence)) | {n for t in twins for n in number_tokens(store.chunks[t].text)}

@@ -89,6 +89,12 @@ class Query:
     document: str = ""  # the one document the question asks about by name ("according to the article")
     excluded: tuple[str, ...] = ()  # terms of what the question sets aside: an answer names something else
     continues: bool = False  # read as the next turn of a conversation (not as a question after remarks)
+    # a term and what else a passage may hold instead, all of it ("moc" ~ ("協力", "覚え書き"))
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def alias_groups(self, term: str) -> list[tuple[str, ...]]:
+        """What a passage may hold instead of ``term``: the other form of an acronym the documents define."""
+        return [group for t, group in self.aliases if t == term]
 
     @property
     def coverage_terms(self) -> tuple[str, ...]:
@@ -212,6 +218,24 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     if follow_up and is_follow_up(asked, focus):
         return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)
     return alone
+
+
+def with_aliases(query: Query, pairs: list[tuple[str, str]]) -> Query:
+    """The query searched with both forms of each ``(acronym, expansion)`` it uses, and covered by either:
+    a passage that writes the acronym covers the expansion's words, one that spells it out covers the
+    acronym."""
+    if not pairs:
+        return query
+    aliases: list[tuple[str, tuple[str, ...]]] = []
+    for acronym, expansion in pairs:
+        short, long = content_tokens(acronym, "en"), content_tokens(expansion, detect_language(expansion))
+        if short and long:
+            aliases.append((short[0], long))
+            aliases += [(t, short) for t in long]
+    extra = " ".join(dict.fromkeys(p for pair in pairs for p in pair if normalize(p) not in normalize(query.search_text)))
+    alternative = query.alternative and with_aliases(query.alternative, pairs)
+    return replace(query, search_text=f"{query.search_text} {extra}".strip(), aliases=tuple(dict.fromkeys(aliases)),
+                   alternative=alternative)
 
 
 def _last_user_question(history: list[dict[str, Any]], max_chars: int) -> str:

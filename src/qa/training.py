@@ -85,10 +85,10 @@ def term_probabilities(items: list[dict[str, Any]], store: IndexStore) -> dict[s
 def _retrieve(chain: QAChain, store: IndexStore,
               question: str) -> tuple[Query, list[Hit], list[Candidate]]:
     """The understood question, its retrieved passages and their scored units, as the chain has them."""
+    from qa.chain import understand
     from qa.compose import score_units
-    from qa.query import analyse
 
-    query = analyse(question)
+    query = understand(question, [], store, chain.settings.max_question_chars)
     vector = chain.embedder.embed_query_array(query.search_text)
     hits = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=chain.settings.top_k)
     return query, hits, score_units(query, vector, hits, store)

@@ -2,7 +2,7 @@
 
 - **Aliases the documents define**: an acronym in parentheses after what it stands for
   ("small modular reactors (SMRs)", "協力覚書(MOC)"). A question using either form is
-  searched and judged with both.
+  searched with both, and a passage holding either form covers it.
 - **Near-miss spellings**: a question word the corpus never uses, but within a small edit
   distance of one it does (a one-letter typo in a company name, a katakana spelling one kana
   off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
@@ -37,7 +37,7 @@ CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this 
 class Vocabulary:
     """What the corpus calls things: its acronyms with their expansions, and its names and words."""
 
-    acronyms: dict[str, str]
+    acronyms: dict[str, tuple[str, ...]]  # acronym -> what it stands for, in each language the corpus writes
     words: tuple[str, ...]
     known: frozenset[str]
 
@@ -77,7 +77,7 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
         words.update(_KATAKANA.findall(plain_text))
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
     return Vocabulary(
-        acronyms={a: " ".join(sorted(e)) for a, e in acronyms.items()},
+        acronyms={a: tuple(sorted(e)) for a, e in acronyms.items()},
         words=tuple(sorted(words)),
         known=frozenset(normalize(w) for w in words),
     )
@@ -106,17 +106,22 @@ def _closest(word: str, vocab: Vocabulary) -> str | None:
     return best[0] if best else None
 
 
-def rewrite(text: str, store: IndexStore) -> str:
-    """The question with near-miss spellings read as the corpus's words and defined acronyms followed by
-    what they stand for; unchanged when there is nothing to read differently."""
+def respell(text: str, store: IndexStore) -> str:
+    """The question with near-miss spellings read as the corpus's words; unchanged when there are none."""
     vocab = vocabulary(store)
-    rewritten = text
+    respelled = text
     for pattern in (_KATAKANA, _NAME):
         for word in set(pattern.findall(text)):
             if word.lower() not in EN_STOPWORDS and (closest := _closest(word, vocab)) is not None:
-                rewritten = rewritten.replace(word, closest)
-    for match in list(_ACRONYM_USE.finditer(rewritten))[::-1]:
-        expansion = vocab.acronyms.get(match.group(1))
-        if expansion and expansion not in rewritten:
-            rewritten = f"{rewritten[:match.end()]} ({expansion}){rewritten[match.end():]}"
-    return rewritten
+                respelled = respelled.replace(word, closest)
+    return respelled
+
+
+def aliases(text: str, store: IndexStore) -> list[tuple[str, str]]:
+    """``(acronym, expansion)`` for every defined acronym the question uses, or whose expansion it spells
+    out ("MOC" or "協力覚書"), one pair per expansion."""
+    vocab = vocabulary(store)
+    used = {m.group(1) for m in _ACRONYM_USE.finditer(text)}
+    folded = normalize(text)
+    return [(acronym, expansion) for acronym, expansions in vocab.acronyms.items() for expansion in expansions
+            if acronym in used or normalize(expansion) in folded]

@@ -1,0 +1,60 @@
+"""Aliases the documents define and near-miss spellings: mined from the corpus, used in both directions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.answerability import holds
+from qa.query import analyse, with_aliases
+from qa.variants import aliases, mine_vocabulary, respell
+
+TEXTS = [
+    "The city will install a water-level sensor network (WLSN) at 120 locations.",
+    "市は水位センサー網(WLSN)を120か所に設置します。",
+    "The WLSN forecasts flooding 30 minutes ahead, with Minatotech.",
+]
+
+
+@dataclass
+class _Chunk:
+    text: str
+
+
+@dataclass
+class _Store:
+    """What the vocabulary is mined from: an index version and its chunks."""
+
+    chunks: list[_Chunk] = field(default_factory=lambda: [_Chunk(t) for t in TEXTS])
+    version: str = "test-variants"
+
+
+def test_an_acronym_defined_in_parentheses_is_mined_in_each_language():
+    vocab = mine_vocabulary(TEXTS)
+    assert set(vocab.acronyms["WLSN"]) == {"water-level sensor network", "水位センサー網"}
+
+
+def test_the_acronym_and_its_expansion_are_found_either_way():
+    store = _Store()
+    assert ("WLSN", "water-level sensor network") in aliases("Where is the WLSN?", store)
+    assert aliases("What does the water-level sensor network do?", store) == [("WLSN", "water-level sensor network")]
+    assert aliases("Where are the pumps?", store) == []
+
+
+def test_a_passage_holding_either_form_covers_the_question_and_both_forms_are_searched():
+    store = _Store()
+    query = with_aliases(analyse("What does the WLSN forecast?"), aliases("What does the WLSN forecast?", store))
+    assert "water-level sensor network" in query.search_text
+    assert "wlsn" in query.focus_tokens and "sensor" not in query.focus_tokens, "the expansion is no extra term"
+    spelt_out = frozenset({"water-level", "sensor", "forecast"})
+    assert holds(query, "wlsn", spelt_out, "")
+    assert not holds(query, "wlsn", frozenset({"sensor", "forecast"}), ""), "every word of the expansion is needed"
+    long = with_aliases(analyse("What does the sensor network forecast?"),
+                        aliases("What does the water-level sensor network forecast?", store))
+    assert holds(long, "sensor", frozenset({"wlsn"}), ""), "a passage writing only the acronym covers its words"
+    assert not holds(long, "forecast", frozenset({"wlsn"}), "")
+
+
+def test_a_near_miss_spelling_of_a_corpus_name_is_read_as_the_name():
+    store = _Store()
+    assert respell("What does Minatotach build?", store) == "What does Minatotech build?"
+    assert respell("What does the city build?", store) == "What does the city build?"
