@@ -43,6 +43,7 @@ log = logging.getLogger("qa.training")
 TRAIN_DIR = PROJECT_ROOT / "train"
 EXTRA_FALSE_REFUSAL = 0.03  # what the threshold may add to the refusals the sentence gate already makes
 FOLDS = 5
+MODELS = ("terms", "answerability", "ranker")
 
 
 def load_items(path: Path) -> list[dict[str, Any]]:
@@ -302,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.training", description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, nargs="+", default=sorted(TRAIN_DIR.glob("*.jsonl")),
                         help="training question files (JSON lines; default: train/*.jsonl)")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
+                        help="which models to fit (default: all; the others are kept as they are)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chain import build_chain
@@ -309,16 +312,18 @@ def main(argv: list[str] | None = None) -> int:
 
     items = [item for path in args.train for item in load_items(path)]
     _reset_stale_models()
-    chain = build_chain()
-    terms = term_probabilities(items, chain.index.get())
-    TERMS_PATH.write_text(json.dumps({"trained_on": [p.name for p in args.train], "questions": len(items),
-                                      "content_probability": terms}, ensure_ascii=False, indent=0), encoding="utf-8")
-    _load.cache_clear()
-    framing = sorted((p, t) for t, p in terms.items() if p < 0.5)
-    log.info("%d terms learned; framing: %s", len(terms), " ".join(t for _p, t in framing[:60]))
-    chain = build_chain()
-    log.info("answerability: %s", json.dumps(fit_answerability(chain, items)))
-    log.info("ranker: %s", json.dumps(fit_ranker(build_chain(), items)))
+    if "terms" in args.models:
+        terms = term_probabilities(items, build_chain().index.get())
+        TERMS_PATH.write_text(json.dumps({"trained_on": [p.name for p in args.train], "questions": len(items),
+                                          "content_probability": terms}, ensure_ascii=False, indent=0),
+                              encoding="utf-8")
+        _load.cache_clear()
+        framing = sorted((p, t) for t, p in terms.items() if p < 0.5)
+        log.info("%d terms learned; framing: %s", len(terms), " ".join(t for _p, t in framing[:60]))
+    if "answerability" in args.models:
+        log.info("answerability: %s", json.dumps(fit_answerability(build_chain(), items)))
+    if "ranker" in args.models:
+        log.info("ranker: %s", json.dumps(fit_ranker(build_chain(), items)))
     return 0
 
 
