@@ -68,6 +68,15 @@ def test_support_needs_the_amounts_and_most_terms():
     assert supports("Up to $20 billion with Fujikura.", "According to the article, up to $20 billion with Fujikura")
 
 
+def test_what_a_correction_denies_is_no_claim_but_what_it_asserts_is():
+    passage = "最大200億ドルをフジクラとの協力による光ファイバーケーブルの供給に投入。"
+    assert supports(passage, "いいえ、資料では300億ドルではなく200億ドルです。最大200億ドル、フジクラ")
+    assert not supports(passage, "いいえ、資料では200億ドルではなく300億ドルです。最大300億ドル、フジクラ")
+    english = "Up to $20 billion with Fujikura for the supply of fiber optic cables."
+    assert supports(english, "No: the documents say $20 billion, not $30 billion. Up to $20 billion with Fujikura")
+    assert not supports(english, "The documents say $20 billion, not $30 billion."), "only a correction denies"
+
+
 def test_yes_no_is_read_from_the_first_words_in_the_question_language():
     assert polarity("はい、署名しました。[1]", "ja") == "yes"
     assert polarity("いいえ、意向書です。[1]", "ja") == "no"

@@ -295,7 +295,8 @@ YES_NO = [  # question, the word the answer opens with, a fact of its evidence s
     pytest.param("水位センサーは市内120か所に設置されますか？", "はい。", "120か所", id="yes-ja"),
     pytest.param("Is the Shiomi Port Authority working with the city on the storm-surge gates?", "Yes.",
                  "Shiomi Port Authority", id="yes-partner-en"),
-    pytest.param("Did Minatotech convert the storm-surge gates?", "No.", "Shiomi Port Authority", id="no-other-name-en"),
+    pytest.param("Did Minatotech convert the storm-surge gates?", "No: the documents name Shiomi Port Authority",
+                 "Shiomi Port Authority", id="no-other-name-en"),
     pytest.param("Will the storm-surge gates cost ¥30 billion?", "No:", "¥18 billion", id="no-amount-en"),
 ]
 
@@ -315,6 +316,21 @@ def test_no_yes_or_no_when_the_question_is_negated_or_the_evidence_lacks_a_word(
     result = _ask(chain2, question)
     assert not result["abstained"] and "Storm-surge gates" in result["answer"], "the evidence is still given"
     assert not result["answer"].startswith(("Yes", "No")), result["answer"]
+
+
+def test_a_question_pairing_a_name_with_another_partys_fact_is_corrected(chain2):
+    result = _ask(chain2, "What will Minatotech convert into storm-surge gates?")
+    assert result["answer"].startswith("No: the documents name Shiomi Port Authority, not Minatotech."), result["answer"]
+    assert "8 sluice gates" in result["answer"] and result["citations"][0]["doc"] == PRIMARY
+
+
+@pytest.mark.parametrize("question", [
+    pytest.param("What will the Shiomi Port Authority convert into storm-surge gates?", id="the-right-name"),
+    pytest.param("What is the city of Shiomi converting into storm-surge gates?", id="the-setting"),
+])
+def test_no_correction_when_the_question_names_the_right_party_or_the_setting(chain2, question):
+    result = _ask(chain2, question)
+    assert not result["abstained"] and not result["answer"].startswith("No"), result["answer"]
 
 
 COMMENTARY_ONLY = {"ja": "社説は、市債の発行が将来の市民の負担になると述べていますか？",

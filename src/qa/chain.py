@@ -32,7 +32,7 @@ from qa.index import IndexStore, corpus_source
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
 from qa.polarity import polarity_word
-from qa.premise import correction
+from qa.premise import correction, name_correction
 from qa.query import Query, analyse, with_aliases
 from qa.ranker import UnitRanker
 from qa.readers import get_reader
@@ -257,7 +257,9 @@ class QAChain(Runnable[QAInputLike, Answer]):
         if draft.sentences and not draft.brief:
             said = " ".join(s.text for s in draft.sentences)
             # "… $30 billion …?" when the documents say $20 billion; else yes or no, when the evidence settles it
-            lead = correction(query.asked, said, said, lang) or _polar_lead(polarity_word(query, draft, store), lang)
+            cited = tuple(i for sentence in draft.sentences for i in sentence.chunks)
+            lead = (correction(query.asked, said, said, lang) or name_correction(query, said, cited, store)
+                    or _polar_lead(polarity_word(query, draft, store), lang))
             if lead:
                 first = draft.sentences[0]
                 joined = lead + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 
-from qa.answerability import holds, is_unknown
+from qa.answerability import holds, is_unknown, term_in
 from qa.index import IndexStore
 from qa.numbers import number_tokens
 from qa.query import Query
 from qa.readers.base import Draft
 from qa.text import has_cjk, name_tokens, tokens
+from qa.ubiquity import beyond_setting
 
 YES_NO_WORDS = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
 
@@ -67,8 +68,13 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
 
     stated = [t for t in number_tokens(asked) if not re.fullmatch(r"num:(19|20)\d\d", t)]
     stated_numbers = set(number_tokens(sentence)) | {n for t in twins for n in number_tokens(store.chunks[t].text)}
-    names = [t for t in name_tokens(asked) if t in query.focus_tokens]
-    if any(n not in stated_numbers for n in stated) or any(not held(t) and not is_unknown(t, store) for t in names):
+    names = [t for t in beyond_setting(name_tokens(asked), store) if t in query.focus_tokens]
+    passages = [i for c in first.chunks for i in (c, store.twin(c)) if i is not None]
+    passage_found = frozenset().union(*(store.token_set(i) for i in passages))
+    passage_text = " ".join(store.search_text(i) for i in passages)
+    elsewhere = [t for t in names if not held(t) and not is_unknown(t, store)
+                 and not term_in(t, passage_found, passage_text)]  # "Nippon" is 日本 of the twin: not elsewhere
+    if any(n not in stated_numbers for n in stated) or elsewhere:
         return "no"
     return "yes" if all(held(t) for t in query.focus_tokens) else ""
 

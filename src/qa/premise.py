@@ -1,17 +1,33 @@
-"""Wrong premises: a question that states an amount the documents contradict is told so plainly.
+"""Wrong premises: a question that states an amount or a name the documents contradict is told so plainly.
 
-"Fujikura is investing $30 billion in fiber optic cables — why?" is answered "No: the documents say
-$20 billion, not $30 billion [1]." before the passage itself. The check is on amounts and percentages
-of the same currency or unit: the question states one, the answering sentence states another of the
-same kind and not the question's.
+- **Amounts.** "Fujikura is investing $30 billion in fiber optic cables — why?" is answered "No: the
+  documents say $20 billion, not $30 billion [1]." before the passage itself: the question states an
+  amount or percentage, the answering sentence another of the same kind and not the question's.
+- **Names.** "Why is Toshiba supplying fiber optic cables?" is answered "No: the documents name
+  Fujikura, not Toshiba." when the question names something the documents use elsewhere but the
+  answering passage does not, the answering sentence names another that the question does not, and no
+  passage of the documents names the question's one together with what the answering passage and the
+  question share (so the question pairs a name with a fact the documents give someone else).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qa.numbers import amount_phrases
+from qa.text import name_words, normalize, tokens
+from qa.ubiquity import SETTING_SHARE, beyond_setting, ubiquitous
+
+if TYPE_CHECKING:
+    from qa.index import IndexStore
+    from qa.query import Query
 
 CORRECTION = {
     "en": "No: the documents say {right}, not {wrong}.",
+    "ja": "いいえ、資料では{wrong}ではなく{right}です。",
+}
+NAME_CORRECTION = {
+    "en": "No: the documents name {right}, not {wrong}.",
     "ja": "いいえ、資料では{wrong}ではなく{right}です。",
 }
 
@@ -33,3 +49,52 @@ def correction(question: str, answer: str, passages: str, lang: str) -> str:
         if right:
             return CORRECTION[lang].format(right=right, wrong=wrong)
     return ""
+
+
+def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: IndexStore) -> str:
+    """The sentence that corrects a name the question pairs with a fact the documents give another, or ""
+    (``chunks``: the passages the answer cites)."""
+    from qa.answerability import is_unknown, term_in
+
+    held = _tokens_of(chunks, store)
+    text = " ".join(store.search_text(i) for c in chunks for i in (c, store.twin(c)) if i is not None)
+    undotted = text.replace(".", "")  # "US-made" is "U.S.-made"
+    setting = ubiquitous(store, SETTING_SHARE)
+    asked = set(tokens(query.asked))
+    wrong = [name for name in name_words(query.asked)
+             if (words := beyond_setting(set(tokens(name)), store))
+             and not any(term_in(w, held, text) or w.replace(".", "") in undotted for w in words)
+             and all(not is_unknown(w, store) for w in words)]
+    right = [name for name in (_without_setting(n, setting) for n in name_words(answer))
+             if not (words := set(tokens(name))) & asked and beyond_setting(words, store)]
+    if not wrong or not right:
+        return ""
+    right.sort(key=lambda name: (normalize(answer).find(name), -len(name)))  # the first named, in full
+    shared = {t for t in query.focus_tokens if t in held}
+    named = beyond_setting(set(tokens(wrong[0])), store)
+    for key in store.blocks:
+        if named | shared <= _tokens_of(tuple(store.blocks[key].values()), store):
+            return ""
+    return NAME_CORRECTION[query.lang].format(right=_surface(right[0], answer), wrong=_surface(wrong[0], query.asked))
+
+
+def _without_setting(name: str, setting: frozenset[str]) -> str:
+    """A name without a trailing "for/of/and <the setting>" ("tohoku electric power for u.s" -> "tohoku electric
+    power")."""
+    head, _, tail = name.rpartition(" ")
+    while head and tail and set(tokens(tail)) <= setting | {""}:
+        name = head.removesuffix(" for").removesuffix(" of").removesuffix(" and")
+        head, _, tail = name.rpartition(" ")
+    return name
+
+
+def _tokens_of(chunks: tuple[int, ...], store: IndexStore) -> frozenset[str]:
+    """Tokens of the chunks and their twins."""
+    indices = {i for c in chunks for i in (c, store.twin(c)) if i is not None}
+    return frozenset().union(*(store.token_set(i) for i in indices))
+
+
+def _surface(name: str, text: str) -> str:
+    """``name`` (normalised) as ``text`` writes it."""
+    start = normalize(text).find(name)
+    return text[start:start + len(name)] if start >= 0 and len(normalize(text)) == len(text) else name

@@ -50,3 +50,10 @@ def is_setting(place: str, store: IndexStore) -> bool:
     shares = _token_shares(store)
     words = tokens(place)
     return bool(words) and all(shares.get(w, 0.0) >= SETTING_SHARE for w in words)
+
+
+def beyond_setting(words: set[str] | frozenset[str], store: IndexStore) -> set[str]:
+    """The words that are neither setting words nor formed from one ("japanese" from "japan"): what a
+    name says beyond where everything happens."""
+    setting = [w for w in ubiquitous(store, SETTING_SHARE) if len(w) >= 3]
+    return {w for w in words if not any(w.startswith(s) for s in setting)}

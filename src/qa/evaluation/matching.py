@@ -26,6 +26,11 @@ _NO = {"ja": re.compile(r"^いいえ"), "en": re.compile(r"^no\b", re.IGNORECASE
 _NEGATION = re.compile(r"\bnot\b|\bno\b|n't\b|\brather than\b|\binstead of\b|\bincorrect\b|\bwrong\b|"
                        r"ではな|じゃな|ません|誤り|間違|違い|いいえ", re.IGNORECASE)
 
+# in a sentence that opens with No/いいえ, what it denies is no claim: "…, not $30 billion", "東芝ではなく"
+# (its lead says where the right value comes from, as an attribution does: "No: the documents say", "いいえ、資料では")
+_CORRECTION = re.compile(r"^\s*(?:no\b|いいえ)[:：,、]?\s*(?:the documents? \w+\s|資料では)?", re.IGNORECASE)
+_DENIED = re.compile(r",?\s*\bnot\s+[^,.;:]+|[^、。はが\s]+ではなく", re.IGNORECASE)
+
 _local = threading.local()
 
 
@@ -123,8 +128,11 @@ def strip_attribution(sentence: str) -> str:
 
 
 def supports(passage: str, sentence: str) -> bool:
-    """The passage holds the sentence's facts: all its amounts and at least 80% of its content terms."""
+    """The passage holds the sentence's facts: all its amounts and at least 80% of its content terms (a
+    correction's denied value is no fact it states)."""
     sentence = strip_attribution(sentence)
+    if correction := _CORRECTION.match(sentence):
+        sentence = _DENIED.sub("", sentence[correction.end():])
     if not amount_tokens(sentence) <= amount_tokens(passage):
         return False
     terms = set(tokens(sentence))
