@@ -15,6 +15,7 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶ]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]+")
+_HIRAGANA = re.compile(r"[\u3040-\u309fー]+")
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
 _MARKUP = re.compile(r"\*\*|^#+\s*|^[–•\-*]\s+", re.MULTILINE)
 
@@ -82,11 +83,12 @@ def _morphemes(text: str) -> list[Any]:
 
 
 @lru_cache(maxsize=8192)
-def _japanese_morphemes(run: str) -> tuple[tuple[str, str], ...]:
-    """``(normalised form, part of speech)`` of the content morphemes of a Japanese run."""
+def _japanese_morphemes(run: str) -> tuple[tuple[str, str, bool], ...]:
+    """``(normalised form, part of speech, written in hiragana only)`` of the content morphemes of a
+    Japanese run."""
     tokenizer, mode = _sudachi()
     return tuple(
-        (m.normalized_form(), m.part_of_speech()[0])
+        (m.normalized_form(), m.part_of_speech()[0], bool(_HIRAGANA.fullmatch(m.surface())))
         for m in tokenizer.tokenize(run, mode)
         if m.part_of_speech()[0] not in JA_SKIP_POS and not re.fullmatch(r"[\u3040-\u309fー]", m.surface())
     )
@@ -173,7 +175,7 @@ def name_words(text: str) -> frozenset[str]:
 
 
 def _japanese_tokens(run: str) -> tuple[str, ...]:
-    return tuple(form for form, _pos in _japanese_morphemes(run))
+    return tuple(form for form, _pos, _kana in _japanese_morphemes(run))
 
 
 def stem(word: str) -> str:
@@ -252,11 +254,12 @@ def romaji_query_tokens(text: str) -> list[str]:
 
 
 def key_terms(text: str) -> list[str]:
-    """The terms that name what a question is about: nouns for Japanese, content words for English, amounts."""
+    """The terms that name what a question is about: nouns for Japanese (not those written in hiragana
+    alone, which are grammatical: こと, ため, つもり, はず), content words for English, amounts."""
     text = normalize(text)
     out = number_tokens(text)
     for run in _CJK_RUN.findall(text):
-        out.extend(form for form, pos in _japanese_morphemes(run) if pos in ("名詞", "形状詞"))
+        out.extend(form for form, pos, kana in _japanese_morphemes(run) if pos in ("名詞", "形状詞") and not kana)
     out.extend(_latin_words(text))
     return out
 
