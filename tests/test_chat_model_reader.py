@@ -18,7 +18,7 @@ from qa.config import Settings
 from qa.index import build_index, open_index
 from qa.query import analyse
 from qa.readers.base import Draft, ReadRequest, Sentence
-from qa.polarity import is_yes_no
+from qa.polarity import evidence_lead, is_yes_no
 from qa.readers.chat_model import KINDS, NULL_QUESTION, ChatModelReader
 from qa.readers.checks import format_amount
 from qa.retriever import Hit
@@ -187,19 +187,24 @@ def test_a_yes_no_question_gets_yes_or_no_first_then_the_extractive_evidence(sto
 
 
 def test_a_yes_is_turned_to_no_when_no_passage_judged_holds_what_the_question_names(store, caplog):
-    req = request(store, "Does Zeta Corp build the railway line for $1.5 billion?")
+    railway = chunk_of(store, "Delta Rail", "en")
+    evidence = Draft(sentences=[Sentence(store.chunks[railway].text, (railway,), store.chunks[railway].doc)])
+    req = request(store, "Does Zeta Corp build the railway line for $1.5 billion?", baseline=evidence)
+    assert not evidence_lead(req.query, evidence, store), "the evidence alone does not settle it"
     with caplog.at_level(logging.INFO, logger="qa"):
         draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
     assert draft.sentences[0].text == "No" and "zeta" in caplog.text.lower()
 
 
-def test_a_yes_is_turned_to_no_when_the_evidence_states_another_amount(store):
+def test_an_amount_the_evidence_contradicts_is_corrected_without_asking_the_model(store):
     harbour = chunk_of(store, "Gamma Ltd", "en")
     evidence = Draft(sentences=[Sentence(store.chunks[harbour].text, (harbour,), store.chunks[harbour].doc)])
     req = request(store, "Does the port authority spend $1.5 billion on the new harbour?", baseline=evidence)
     assert not ChatModelReader.unsupported_yes(req, [chunk_of(store, "Delta Rail", "en")]), "a passage holds $1.5 billion"
-    draft, _ = read(Scripted(calls=[], p_yes=0.92), req)
-    assert draft.sentences[0].text == "No"
+    model = Scripted(calls=[], p_yes=0.92)
+    draft, _ = read(model, req)
+    assert draft.sentences == evidence.sentences and model.calls == [], "the evidence settles it: no judge"
+    assert evidence_lead(req.query, draft, store).startswith("No: the documents say $2 billion, not $1.5 billion")
 
 
 def test_the_extractive_abstention_stands_when_the_question_names_what_the_documents_never_do(store):

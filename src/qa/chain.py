@@ -31,8 +31,7 @@ from qa.embeddings import get_embedder
 from qa.index import IndexStore, corpus_source
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import load_manifest
-from qa.polarity import polarity_word
-from qa.premise import correction, name_correction
+from qa.polarity import evidence_lead
 from qa.query import Query, analyse, with_aliases
 from qa.ranker import UnitRanker
 from qa.readers import get_reader
@@ -66,11 +65,6 @@ def _sentence(text: str, lang: str, marker: str, attribution: str, proper_names:
     if lang == "ja":
         return f"{text}。{marker}"
     return f"{text[0].upper()}{text[1:]} {marker}."
-
-
-def _polar_lead(word: str, lang: str) -> str:
-    """"はい。" or "Yes." before the evidence; "" for no word."""
-    return word + ("。" if lang == "ja" else ".") if word else ""
 
 
 def understand(question: str, history: list[dict[str, Any]], store: IndexStore, max_chars: int) -> Query:
@@ -254,16 +248,11 @@ class QAChain(Runnable[QAInputLike, Answer]):
         if draft.abstained:
             text = self.manifest.abstain_text(lang)
             return Answer(query.text, lang, text, True, reader=draft.reader), [text]
-        if draft.sentences and not draft.brief:
-            said = " ".join(s.text for s in draft.sentences)
-            # "… $30 billion …?" when the documents say $20 billion; else yes or no, when the evidence settles it
-            cited = tuple(i for sentence in draft.sentences for i in sentence.chunks)
-            lead = (correction(query.asked, said, said, lang) or name_correction(query, said, cited, store)
-                    or _polar_lead(polarity_word(query, draft, store), lang))
-            if lead:
-                first = draft.sentences[0]
-                joined = lead + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])
-                draft = replace(draft, sentences=[replace(first, text=joined), *draft.sentences[1:]])
+        # "… $30 billion …?" when the documents say $20 billion; else yes or no, when the evidence settles it
+        if lead := evidence_lead(query, draft, store):
+            first = draft.sentences[0]
+            joined = lead + (first.text if lang == "ja" else " " + first.text[:1].upper() + first.text[1:])
+            draft = replace(draft, sentences=[replace(first, text=joined), *draft.sentences[1:]])
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         sentences: list[str] = []

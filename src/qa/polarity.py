@@ -21,6 +21,7 @@ import re
 from qa.answerability import holds, is_unknown, term_in
 from qa.index import IndexStore
 from qa.numbers import number_tokens
+from qa.premise import correction, name_correction
 from qa.query import Query
 from qa.readers.base import Draft
 from qa.text import has_cjk, name_tokens, tokens
@@ -79,7 +80,18 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
     return "yes" if all(held(t) for t in query.focus_tokens) else ""
 
 
-def polarity_word(query: Query, draft: Draft, store: IndexStore) -> str:
-    """はい/いいえ or Yes/No for the draft, or ``""``."""
-    said = polarity(query, draft, store)
-    return YES_NO_WORDS[query.lang][said == "no"] if said else ""
+def evidence_lead(query: Query, draft: Draft, store: IndexStore) -> str:
+    """What the answer opens with, as its evidence settles it: the correction of a wrong amount or name,
+    else Yes./はい。 or No./いいえ。 to a yes/no question, else ``""`` (also for a brief, and for a draft that
+    opens with a yes or no of its own)."""
+    if draft.abstained or not draft.sentences or draft.brief \
+            or draft.sentences[0].text.strip() in YES_NO_WORDS[query.lang]:
+        return ""
+    said = " ".join(s.text for s in draft.sentences)
+    cited = tuple(i for sentence in draft.sentences for i in sentence.chunks)
+    if fix := correction(query.asked, said, said, query.lang) or name_correction(query, said, cited, store):
+        return fix
+    said_to_polar = polarity(query, draft, store)
+    if not said_to_polar:
+        return ""
+    return YES_NO_WORDS[query.lang][said_to_polar == "no"] + ("。" if query.lang == "ja" else ".")

@@ -3,9 +3,10 @@
 1. **Kind.** The model itself classifies the question (yes/no, total, difference, comparison, count,
    list, overview, fact): one short prompt whose answer is one letter, judged by the letters'
    token probabilities when the model reports them (``logprobs``), else by the letter it wrote.
-2. **Answer.** Passages are numbered and fenced as data. A yes/no question is judged by the
-   probability of "Yes" against "No" and backed by the extractive evidence (or the model's own checked
-   sentence); totals, differences, comparisons and counts are computed by code from the items the
+2. **Answer.** Passages are numbered and fenced as data. A yes/no question that the extractive
+   evidence settles (a corrected amount or name, a sentence holding every term: ``qa.polarity``) is
+   answered so without the model; otherwise it is judged by the probability of "Yes" against "No" and
+   backed by the extractive evidence (or the model's own checked sentence); totals, differences, comparisons and counts are computed by code from the items the
    model lists, each item checked against the passage it cites; overviews and facts are written by
    the model and checked sentence by sentence (``qa.readers.checks``).
 3. **Fallback.** Whatever goes wrong (a timeout, a missing model, no supported sentence, the wrong
@@ -28,8 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from qa.answerability import unknown_terms
 from qa.compose import has_type, latest_year
 from qa.manifest import load_manifest
-from qa.polarity import YES_NO_WORDS, is_yes_no
-from qa.premise import correction
+from qa.polarity import YES_NO_WORDS, evidence_lead, is_yes_no
 from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.readers.checks import NO_ANSWER, Claim, Item, amount_of, attribute, claims, computed, unsupported
 from qa.text import name_tokens
@@ -319,6 +319,9 @@ class ChatModelReader:
         passages = self.passages(request, "yesno")
         if not passages:
             return None
+        if evidence_lead(request.query, request.baseline, request.store):  # the chain opens with it
+            log.info("yes/no: settled by the extractive evidence")
+            return Draft(sentences=list(request.baseline.sentences))
         p_yes = self.yes_probability(request, config, passages)
         yes, no = YES_NO_WORDS[request.query.lang]
         reason = self.unsupported_yes(request, passages) if p_yes >= YES_THRESHOLD else ""
@@ -333,10 +336,6 @@ class ChatModelReader:
         if not evidence:
             log.info("no evidence for the yes/no answer; extractive answer used")
             return None
-        said = " ".join(s.text for s in evidence)
-        if word == yes and correction(request.query.asked, said, said, request.query.lang):
-            log.info("yes/no: the evidence contradicts the question's amount -> %s", no)
-            word = no
         yield word + ("。" if request.query.lang == "ja" else ". ")
         first = Sentence(word, evidence[0].chunks, evidence[0].doc, attributed=True)
         return Draft(sentences=[first, *evidence])
