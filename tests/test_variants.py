@@ -58,3 +58,4 @@ def test_a_near_miss_spelling_of_a_corpus_name_is_read_as_the_name():
     store = _Store()
     assert respell("What does Minatotach build?", store) == "What does Minatotech build?"
     assert respell("What does the city build?", store) == "What does the city build?"
+

@@ -21,7 +21,7 @@ from qa.ranker import UnitRanker, unit_rows
 from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
-from qa.text import has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
+from qa.text import REGION, has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
 from qa.ubiquity import SETTING_SHARE, is_setting, ubiquitous
 
 DENSE_WEIGHT = 0.5
@@ -51,11 +51,12 @@ class Candidate:
     leans_on_lead: bool = False  # what it is about is named only in an earlier sentence of its passage
 
 
-def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None, twin: str | None = None) -> bool:
+def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None, twin: str | None = None,
+             exact_place: bool = False) -> bool:
     """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given; a
     place the documents do not mention everywhere, given their ``store``). Japanese place names are found
     by morphology, which also tags companies named after a town (日立): given the ``twin`` passage in the
-    other language, it must name a place too."""
+    other language, it must name a place too. With ``exact_place``, a region ("米国西部") is not enough."""
     found = number_tokens(text)
     if kind == "date" and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
@@ -68,7 +69,8 @@ def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None
             _DATE_WORDS.search(text))
     if kind == "place":
         def names_place(words: str) -> bool:
-            return any(store is None or not is_setting(p, store) for p in place_mentions(words))
+            return any((store is None or not is_setting(p, store)) and not (exact_place and REGION.fullmatch(p))
+                       for p in place_mentions(words))
         return names_place(text) and (twin is None or not has_cjk(text) or names_place(twin))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
@@ -93,7 +95,7 @@ def _has_type(query: Query, candidate: Candidate, store: IndexStore) -> bool:
         return any(set(tokens(name)) - asked for name in name_words(text))
     twin = store.twin(candidate.chunk)
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store,
-                    store.chunks[twin].text if twin is not None else None)
+                    store.chunks[twin].text if twin is not None else None, query.exact_place)
 
 
 def _foreign(term: str, lang: str) -> bool:

@@ -65,6 +65,11 @@ _TYPES = {
 }
 
 
+# The place asked for is a state, a city, a town or a port, not any part of a country.
+_EXACT_PLACE = re.compile(r"\b(which|what|in what) ([\w-]+ )?(state|city|town|port|county|parish|prefecture)\b|"
+                          r"(どの|どこの|何)(州|都市|市|町|港|県)", re.I)
+
+
 class QuestionError(ValueError):
     """A question that cannot be used; the message says why."""
 
@@ -81,6 +86,7 @@ class Query:
     search_text: str = ""
     history_question: str = ""
     future: bool = False
+    exact_place: bool = False  # asks which state, city or port: a region ("the western United States") is no answer
     broad: bool = False
     summary: bool = False
     alternative: "Query | None" = None  # how to read it if this reading finds no answer (as a follow-up)
@@ -213,7 +219,7 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     previous = context or _last_user_question(history or [], max_chars)
     follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
-                  future=bool(_FUTURE.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
+                  future=bool(_FUTURE.search(asked)), exact_place=kind == "place" and bool(_EXACT_PLACE.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
                   summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked)
     if follow_up and is_follow_up(asked, focus):
         return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)

@@ -94,7 +94,10 @@ def _japanese_morphemes(run: str) -> tuple[tuple[str, str, bool], ...]:
     )
 
 
-REGION = re.compile(r"米国(?:東|西|南|北|中西)部|(?:eastern|western|southern|northern|midwestern) United States", re.I)
+# a part of a place named by its compass direction ("米国西部", "the western United States")
+REGION = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]+?(?:北東|北西|南東|南西|中西|東|西|南|北|中)部|"
+                    r"\b(?i:(?:north|south)?(?:east|west)ern|northern|southern|central|midwestern) "
+                    r"(?:the )?[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*){0,2}")
 _EN_PLACE = re.compile(r"\b(?:in|at|near|from) (?:the )?((?:[A-Z][a-z]+ ?){1,3})")
 
 
