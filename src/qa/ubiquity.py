@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from qa.text import tokens
+from qa.text import EN_STOPWORDS, tokens
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -53,7 +53,11 @@ def is_setting(place: str, store: IndexStore) -> bool:
 
 
 def beyond_setting(words: set[str] | frozenset[str], store: IndexStore) -> set[str]:
-    """The words that are neither setting words nor formed from one ("japanese" from "japan"): what a
-    name says beyond where everything happens."""
+    """The words that are neither setting words nor formed from them ("japanese" from "japan", "us-japan"):
+    what a name says beyond where everything happens."""
     setting = [w for w in ubiquitous(store, SETTING_SHARE) if len(w) >= 3]
-    return {w for w in words if not any(w.startswith(s) for s in setting)}
+
+    def of_setting(part: str) -> bool:
+        return any(part.startswith(s) for s in setting)
+
+    return {w for w in words if not all(of_setting(p) for p in w.split("-") if p and p not in EN_STOPWORDS)}
