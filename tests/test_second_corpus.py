@@ -280,6 +280,10 @@ def test_the_point_where_the_documents_differ_follows_the_primary_and_notes_both
     pytest.param("水位センサー網とは何ですか？", "それを開発したのはどこですか？", "ja", "ミナトテック", id="pronoun-developer-ja"),
     pytest.param("What is the water-level sensor network?", "Who developed it?", "en", "Minatotech",
                  id="pronoun-developer-en"),
+    pytest.param("水位センサー網とは何ですか？", "どの組織が関わっていますか？", "ja", "ミナトテック",
+                 id="names-nothing-of-its-own-ja"),
+    pytest.param("What are the storm-surge gates?", "Which organisations are involved?", "en",
+                 "Shiomi Port Authority", id="names-nothing-of-its-own-en"),
 ])
 def test_a_follow_up_is_read_against_the_previous_question(chain2, first, follow_up, lang, fact):
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": "…"}]

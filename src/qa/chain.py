@@ -38,6 +38,9 @@ from qa.readers import get_reader
 from qa.readers.base import Draft, ReadRequest
 from qa.readers.extractive import ExtractiveReader
 from qa.retriever import Hit, build_retriever, hits_of
+from qa.terms import is_known_content
+from qa.text import name_tokens
+from qa.ubiquity import beyond_setting
 from qa.variants import aliases, respell
 
 log = logging.getLogger("qa.chain")
@@ -69,11 +72,17 @@ def _sentence(text: str, lang: str, marker: str, attribution: str, proper_names:
 
 def understand(question: str, history: list[dict[str, Any]], store: IndexStore, max_chars: int) -> Query:
     """The question analysed as the documents spell things: near-miss spellings of their names read as
-    theirs, and the acronyms they define searched and covered in both forms."""
+    theirs, and the acronyms they define searched and covered in both forms. A question that names
+    nothing beyond the documents' setting and words training shows to be weak content ("Which Japanese
+    companies are involved?") is read as the next turn of the conversation first."""
     query = analyse(question, history, max_chars)
     respelled = respell(query.text, store)
     if respelled != query.text:
         query = _same_language(analyse(respelled, history, 2 * max_chars), query)
+    names = name_tokens(query.asked)
+    named = beyond_setting({t for t in query.focus_tokens if is_known_content(t) or t in names}, store)
+    if query.alternative is not None and not query.continues and not named:
+        query = replace(query.alternative, refers_back=True, alternative=replace(query, alternative=None))
     return with_aliases(query, aliases(query.asked, store))
 
 

@@ -62,7 +62,7 @@ def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: I
     setting = ubiquitous(store, SETTING_SHARE)
     asked = set(tokens(query.asked))
     wrong = [name for name in name_words(query.asked)
-             if (words := beyond_setting(set(tokens(name)), store))
+             if beyond_setting(words := set(tokens(name)), store)
              and not any(term_in(w, held, text) or w.replace(".", "") in undotted for w in words)
              and all(not is_unknown(w, store) for w in words)]
     right = [name for name in (_without_setting(n, setting) for n in name_words(answer))

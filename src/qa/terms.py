@@ -40,3 +40,8 @@ def content_probability(term: str, path: Path = TERMS_PATH) -> float:
 
 def is_framing(term: str, path: Path = TERMS_PATH) -> bool:
     return content_probability(term, path) < FRAMING_BELOW
+
+
+def is_known_content(term: str, path: Path = TERMS_PATH) -> bool:
+    """Training questions show ``term`` to be content more often than the prior assumes of an unseen word."""
+    return content_probability(term, path) > PRIOR_MEAN

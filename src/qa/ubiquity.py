@@ -55,9 +55,10 @@ def is_setting(place: str, store: IndexStore) -> bool:
 def beyond_setting(words: set[str] | frozenset[str], store: IndexStore) -> set[str]:
     """The words that are neither setting words nor formed from them ("japanese" from "japan", "us-japan"):
     what a name says beyond where everything happens."""
-    setting = [w for w in ubiquitous(store, SETTING_SHARE) if len(w) >= 3]
+    setting = ubiquitous(store, SETTING_SHARE)
+    stems = [w for w in setting if len(w) >= 3]  # long enough that a word starting with one is formed from it
 
     def of_setting(part: str) -> bool:
-        return any(part.startswith(s) for s in setting)
+        return part in setting or any(part.startswith(s) for s in stems)
 
     return {w for w in words if not all(of_setting(p) for p in w.split("-") if p and p not in EN_STOPWORDS)}
