@@ -9,7 +9,7 @@ from qa.query import analyse, with_aliases
 from qa.variants import aliases, mine_vocabulary, respell
 
 TEXTS = [
-    "The city will install a water-level sensor network (WLSN) at 120 locations.",
+    "The city will install a water-level sensor network (WLSN) at 120 locations to forecast flooding.",
     "市は水位センサー網(WLSN)を120か所に設置します。",
     "The WLSN forecasts flooding 30 minutes ahead, with Minatotech.",
 ]
@@ -58,4 +58,11 @@ def test_a_near_miss_spelling_of_a_corpus_name_is_read_as_the_name():
     store = _Store()
     assert respell("What does Minatotach build?", store) == "What does Minatotech build?"
     assert respell("What does the city build?", store) == "What does the city build?"
+
+
+def test_a_misspelt_word_is_read_as_the_corpus_word_but_an_english_word_is_left_alone():
+    store = _Store()
+    assert respell("Where will they instlal sensors?", store) == "Where will they install sensors?"
+    assert respell("How will it forcast floods?", store) == "How will it forecast floods?"
+    assert respell("Who will install the lenses?", store) == "Who will install the lenses?", "an English word"
 

@@ -4,8 +4,8 @@
   ("small modular reactors (SMRs)", "協力覚書(MOC)"). A question using either form is
   searched with both, and a passage holding either form covers it.
 - **Near-miss spellings**: a question word the corpus never uses, but within a small edit
-  distance of one it does (a one-letter typo in a company name, a katakana spelling one kana
-  off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
+  distance of one it does (a one-letter typo in a company name or a word, two letters swapped, a
+  katakana spelling one kana off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
 
 Both are mined from the index's own chunks, once per index version.
 """
@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from qa.text import EN_STOPWORDS, normalize
 
@@ -30,6 +31,7 @@ _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-
 _SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
 _NAME = re.compile(r"[A-Z][A-Za-z0-9&'-]{3,}")  # a capitalised word: a name, or a sentence's first word
+_WORD = re.compile(r"\b[a-z]{5,}\b")  # a lower-case word long enough to be misspelt by a letter
 CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
 
 
@@ -38,8 +40,9 @@ class Vocabulary:
     """What the corpus calls things: its acronyms with their expansions, and its names and words."""
 
     acronyms: dict[str, tuple[str, ...]]  # acronym -> what it stands for, in each language the corpus writes
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # its katakana words and capitalised names
     known: frozenset[str]
+    lower_words: tuple[str, ...] = ()  # its lower-case words
 
 
 def _expansion(before: str, acronym: str) -> str:
@@ -68,6 +71,7 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
     """Acronyms defined in parentheses, and the katakana words and capitalised Latin words of the corpus."""
     acronyms: dict[str, set[str]] = {}
     words: set[str] = set()
+    lower: set[str] = set()
     for text in texts:
         plain_text = text.replace("**", "")
         for match in _ACRONYM_DEF.finditer(plain_text):
@@ -76,10 +80,12 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
                 acronyms.setdefault(match.group(2).upper(), set()).add(expansion)
         words.update(_KATAKANA.findall(plain_text))
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
+        lower.update(_WORD.findall(plain_text))
     return Vocabulary(
         acronyms={a: tuple(sorted(e)) for a, e in acronyms.items()},
         words=tuple(sorted(words)),
-        known=frozenset(normalize(w) for w in words),
+        known=frozenset(normalize(w) for w in words | lower),
+        lower_words=tuple(sorted(lower)),
     )
 
 
@@ -96,24 +102,34 @@ def vocabulary(store: IndexStore) -> Vocabulary:
         return _cache[store.version]
 
 
-def _closest(word: str, vocab: Vocabulary) -> str | None:
-    """The corpus word ``word`` is most likely a misspelling of, if any is close enough."""
+def _closest(word: str, words: tuple[str, ...], vocab: Vocabulary) -> str | None:
+    """The corpus word (of ``words``) that ``word`` is most likely a misspelling of, if any is close enough."""
     edits = len(word) // CHARS_PER_EDIT
     if not edits or normalize(word) in vocab.known:
         return None
-    best = process.extractOne(word, vocab.words, scorer=Levenshtein.distance, processor=normalize,
-                              score_cutoff=edits)
+    best = process.extractOne(word, words, scorer=OSA.distance, processor=normalize, score_cutoff=edits)
     return best[0] if best else None
 
 
+@lru_cache(maxsize=1)
+def _english() -> Any:
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
 def respell(text: str, store: IndexStore) -> str:
-    """The question with near-miss spellings read as the corpus's words; unchanged when there are none."""
+    """The question with near-miss spellings read as the corpus's words; unchanged when there are none. A
+    lower-case word is respelt only when it is no English word either ("exprot", not "share")."""
     vocab = vocabulary(store)
     respelled = text
-    for pattern in (_KATAKANA, _NAME):
+    for pattern in (_KATAKANA, _NAME, _WORD):
+        lower = pattern is _WORD
         for word in set(pattern.findall(text)):
-            if word.lower() not in EN_STOPWORDS and (closest := _closest(word, vocab)) is not None:
-                respelled = respelled.replace(word, closest)
+            if word.lower() in EN_STOPWORDS or (lower and (normalize(word) in vocab.known or word in _english())):
+                continue
+            if (closest := _closest(word, vocab.lower_words if lower else vocab.words, vocab)) is not None:
+                respelled = re.sub(rf"\b{re.escape(word)}\b" if lower else re.escape(word), closest, respelled)
     return respelled
 
 
