@@ -440,3 +440,13 @@ def test_conflict_notes_name_the_documents_by_their_manifest_ids(variant):
     result = _ask(chain, RESERVOIR_COMPLETED["en"])
     assert result["conflicts"], result["answer"]
     assert all({"topic", *ids} <= set(c) for c in result["conflicts"]), result["conflicts"]
+
+
+def test_the_training_score_counts_refusals_and_key_facts(chain2):
+    from qa.training import score_chain
+
+    items = [{"question": "How much will the storm-surge gates cost?", "answerable": True, "key_facts": ["¥18 billion"]},
+             {"question": "How much will the storm-surge gates cost?", "answerable": True, "key_facts": ["¥99 billion"]},
+             {"question": "How do I bake sourdough bread?", "answerable": False}]
+    assert score_chain(chain2, items) == {"questions": 3, "answerable_refused": 0.0, "unanswerable_refused": 1.0,
+                                          "all_key_facts_said": 0.5}

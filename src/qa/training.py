@@ -299,18 +299,45 @@ def _reset_stale_models() -> None:
         RANKER_PATH.unlink()
 
 
+def score_chain(chain: QAChain, items: list[dict[str, Any]]) -> dict[str, float]:
+    """How the chain answers the training questions: refusals of answerable and unanswerable ones, and
+    the share of answerable ones whose key facts the answer all states (whole words, as ``qa eval``)."""
+    from qa.evaluation.matching import fact_in
+
+    answerable, refused, facts_said, unanswerable_refused = 0, 0, 0, 0
+    for item in items:
+        answer = chain.invoke(item["question"])
+        if not item.get("answerable", True):
+            unanswerable_refused += answer.abstained
+            continue
+        answerable += 1
+        refused += answer.abstained
+        facts = item.get("key_facts") or []
+        facts_said += not answer.abstained and all(fact_in(f, answer.answer) for f in facts)
+    unanswerable = len(items) - answerable
+    return {"questions": len(items), "answerable_refused": round(refused / max(answerable, 1), 3),
+            "unanswerable_refused": round(unanswerable_refused / max(unanswerable, 1), 3),
+            "all_key_facts_said": round(facts_said / max(answerable, 1), 3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.training", description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, nargs="+", default=sorted(TRAIN_DIR.glob("*.jsonl")),
                         help="training question files (JSON lines; default: train/*.jsonl)")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="which models to fit (default: all; the others are kept as they are)")
+    parser.add_argument("--score", action="store_true",
+                        help="fit nothing: answer the training questions with the chain and print its refusals "
+                             "and key-fact recall (a check of rule changes on questions written apart from eval/)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from qa.chain import build_chain
     from qa.terms import _load
 
     items = [item for path in args.train for item in load_items(path)]
+    if args.score:
+        log.info("training questions through the chain: %s", json.dumps(score_chain(build_chain(), items)))
+        return 0
     _reset_stale_models()
     if "terms" in args.models:
         terms = term_probabilities(items, build_chain().index.get())
