@@ -309,3 +309,18 @@ def test_a_damaged_local_model_makes_the_local_reader_unavailable_with_a_reason(
     assert not ok and "damaged.gguf: unreadable GGUF header" in reason and "\n" not in reason
     with pytest.raises(Exception, match="damaged.gguf"):
         LocalReader()
+
+
+def test_a_count_of_one_item_is_no_answer(store):
+    model = Scripted(calls=[], letter="E", answer="- harbour: $2 billion [1]")
+    req = request(store, "How many projects does the plan name?", baseline=Draft(abstained=True, reason="no count"))
+    draft, _ = read(model, req)
+    assert draft is req.baseline and model.calls, "the model was asked, its count of one not taken"
+
+
+def test_a_listed_item_with_a_katakana_name_its_passage_does_not_write_is_dropped(store):
+    model = Scripted(calls=[], letter="F", answer="- 港: ベータ社 [1]\n- 港: ガンマ社 [1]")
+    req = request(store, "港の建設に関わる会社をすべて挙げてください。")
+    draft, _ = read(model, req)
+    assert [s.text for s in draft.sentences] == ["港: ガンマ社"], "ベータ社 is the model's own"
+

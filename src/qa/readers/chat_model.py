@@ -363,6 +363,9 @@ class ChatModelReader:
             log.info("no listed item was supported; extractive answer used")
             return None
         sentences = [Sentence(i.text, (i.chunk,), request.store.chunks[i.chunk].doc, attributed=True) for i in items]
+        if kind == "count" and len(items) < 2:
+            log.info("a count of %d item is no answer; extractive answer used", len(items))
+            return None
         if kind != "list":
             result = computed(kind, items, request.query.lang)
             if result is None:

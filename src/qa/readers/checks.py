@@ -19,6 +19,7 @@ from qa.text import detect_language, has_cjk, name_tokens, normalize, tokens
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPLIT = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|(?<=\])\s+(?=\S)|\n+")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•・]|\d+[.)])\s*")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{3,}")
 NO_ANSWER = "NO_ANSWER"
 MIN_OVERLAP = 0.5  # a sentence the model did not cite is attributed to a passage holding this share of its words
 
@@ -88,13 +89,15 @@ def attribute(claim: Claim, passages: list[int], store: IndexStore, lang: str) -
 
 def unsupported(claim: Claim, store: IndexStore, lang: str) -> str:
     """Why a claim is not supported by the chunks it cites ("" when it is): the wrong language, or an
-    amount, number, date or name that none of them holds."""
+    amount, number, date, name or katakana word that none of them holds."""
     if (not has_cjk(claim.text) if lang == "ja" else detect_language(claim.text) != "en"):
         return f"not in the question's language: {claim.text[:60]!r}"
     numbers, words = evidence(claim.chunks, store)
     texts = " ".join(normalize(store.chunks[i].text) for i in claim.chunks)
     missing = [t for t in number_tokens(claim.text) if t not in numbers]
     missing += [t for t in name_tokens(claim.text) if t not in words and t not in texts]
+    # a katakana word is a foreign name or loanword: one the passage does not write is the model's own
+    missing += [w for w in _KATAKANA_WORD.findall(normalize(claim.text)) if w not in texts]
     return f"{', '.join(missing)} not in the cited passage: {claim.text[:60]!r}" if missing else ""
 
 
