@@ -187,6 +187,21 @@ def test_a_region_is_a_compass_direction_of_a_place_in_either_language():
     assert REGION.findall("the central bank of Japan") == []
 
 
+def test_a_relative_day_answers_when_but_not_the_exact_date():
+    from qa.compose import has_type
+
+    assert has_type("The first tranche took place earlier this week.", "date")
+    assert not has_type("The first tranche took place earlier this week.", "date", exact=True)
+    assert has_type("It was signed on October 28, 2025.", "date", exact=True)
+    assert has_type("先週火曜日に実施された。", "date") and not has_type("先週火曜日に実施された。", "date", exact=True)
+
+
+def test_the_exact_date_of_a_delivery_done_this_week_is_not_given(chain):
+    assert chain.invoke("What is the exact date of the first accelerated missile delivery?").abstained
+    when = chain.invoke("When did the first tranche of accelerated missile deliveries take place?")
+    assert not when.abstained and "earlier this week" in when.answer, when.answer
+
+
 def test_a_region_does_not_answer_which_city_or_state_but_answers_where(chain):
     assert chain.invoke("Which city will get the copper refinery?").abstained
     assert chain.invoke("銅製錬所はどの州に建設されますか？").abstained

@@ -32,7 +32,10 @@ EXTRA_RATIO = 0.92
 MAX_SENTENCES = 3
 MIN_UNIT_COVERAGE = 0.25  # a chosen sentence names at least this much of what the question asks about
 
-_DATE_WORDS = re.compile(r"\btoday\b|\bthis week\b|\bsunday\b|本日|今週|日曜", re.IGNORECASE)
+# days named relative to when the documents were written, a closed class: "today", "this week", "Sunday", 本日, 今週
+_RELATIVE_DAYS = re.compile(r"\b(?:today|yesterday|tomorrow|(?:this|last|next) (?:week|month)|"
+                            r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|本日|今日|昨日|明日|[今先来](?:週|月)|[月火水木金土日]曜",
+                            re.IGNORECASE)
 
 
 
@@ -52,11 +55,12 @@ class Candidate:
 
 
 def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None = None, twin: str | None = None,
-             exact_place: bool = False) -> bool:
+             exact: bool = False) -> bool:
     """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given; a
     place the documents do not mention everywhere, given their ``store``). Japanese place names are found
     by morphology, which also tags companies named after a town (日立): given the ``twin`` passage in the
-    other language, it must name a place too. With ``exact_place``, a region ("米国西部") is not enough."""
+    other language, it must name a place too. With ``exact``, a region ("米国西部") is no place and a
+    relative day ("earlier this week") no date."""
     found = number_tokens(text)
     if kind == "date" and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
@@ -65,11 +69,11 @@ def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None
     if kind == "percent":
         return any(t.startswith("pct:") for t in found)
     if kind == "date":
-        return any(t.startswith("month:") or re.fullmatch(r"num:(19|20)\d\d", t) for t in found) or bool(
-            _DATE_WORDS.search(text))
+        return any(t.startswith("month:") or re.fullmatch(r"num:(19|20)\d\d", t) for t in found) or (
+            not exact and bool(_RELATIVE_DAYS.search(text)))
     if kind == "place":
         def names_place(words: str) -> bool:
-            return any((store is None or not is_setting(p, store)) and not (exact_place and REGION.fullmatch(p))
+            return any((store is None or not is_setting(p, store)) and not (exact and REGION.fullmatch(p))
                        for p in place_mentions(words))
         return names_place(text) and (twin is None or not has_cjk(text) or names_place(twin))
     if kind == "count":
@@ -95,7 +99,7 @@ def _has_type(query: Query, candidate: Candidate, store: IndexStore) -> bool:
         return any(set(tokens(name)) - asked for name in name_words(text))
     twin = store.twin(candidate.chunk)
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store,
-                    store.chunks[twin].text if twin is not None else None, query.exact_place)
+                    store.chunks[twin].text if twin is not None else None, query.exact)
 
 
 def _foreign(term: str, lang: str) -> bool:

@@ -49,7 +49,7 @@ _TYPES = {
                    r"番号|容量|量は|年間.*量"),
     ),
     "date": (
-        re.compile(r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
+        re.compile(r"\bwhen\b|\bdate\b|\bwhich (day|month|year)\b|\bwhat (day|month|year)\b|\bby what year\b", re.I),
         re.compile(r"いつ|何日|何月|何年|日付|日程|時期"),
     ),
     "name": (  # a company, person or body that the question does not name itself
@@ -65,9 +65,10 @@ _TYPES = {
 }
 
 
-# The place asked for is a state, a city, a town or a port, not any part of a country.
-_EXACT_PLACE = re.compile(r"\b(which|what|in what) ([\w-]+ )?(state|city|town|port|county|parish|prefecture)\b|"
-                          r"(どの|どこの|何)(州|都市|市|町|港|県)", re.I)
+# The place asked for is a state, a city, a town or a port, not any part of a country; the date, a calendar one.
+_EXACT = re.compile(r"\b(which|what|in what) ([\w-]+ )?(state|city|town|port|county|parish|prefecture)\b|"
+                    r"(どの|どこの|何)(州|都市|市|町|港|県)|"
+                    r"\b(what|which|on what) (exact )?(date|day)\b|\bexact date\b|日付|何月何日|何日", re.I)
 
 
 class QuestionError(ValueError):
@@ -86,7 +87,9 @@ class Query:
     search_text: str = ""
     history_question: str = ""
     future: bool = False
-    exact_place: bool = False  # asks which state, city or port: a region ("the western United States") is no answer
+    # asks which state, city or port, or the exact date: a region ("the western United States") or a relative
+    # day ("earlier this week") is no answer
+    exact: bool = False
     broad: bool = False
     summary: bool = False
     alternative: "Query | None" = None  # how to read it if this reading finds no answer (as a follow-up)
@@ -219,7 +222,7 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     previous = context or _last_user_question(history or [], max_chars)
     follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
-                  future=bool(_FUTURE.search(asked)), exact_place=kind == "place" and bool(_EXACT_PLACE.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
+                  future=bool(_FUTURE.search(asked)), exact=kind in ("place", "date") and bool(_EXACT.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
                   summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked)
     if follow_up and is_follow_up(asked, focus):
         return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)
