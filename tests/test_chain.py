@@ -187,6 +187,12 @@ def test_a_region_is_a_compass_direction_of_a_place_in_either_language():
     assert REGION.findall("the central bank of Japan") == []
 
 
+def test_a_description_made_of_a_setting_word_is_no_name_to_correct(chain):
+    """日本企業 ("Japanese companies") holds no proper noun beyond the setting: nothing to correct."""
+    answer = chain.invoke("ヘインズビルに投資する日本企業はどこですか？")
+    assert not answer.abstained and not answer.answer.startswith("いいえ") and "JERA" in answer.answer, answer.answer
+
+
 def test_a_relative_day_answers_when_but_not_the_exact_date():
     from qa.compose import has_type
 

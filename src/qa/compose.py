@@ -94,12 +94,19 @@ def latest_year(store: IndexStore) -> int:
 
 def _has_type(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     text = candidate.text
-    if query.answer_type == "name":  # a name with a word the question does not give, other than the setting's
-        asked = set(tokens(query.search_text)) | ubiquitous(store, SETTING_SHARE)
-        return any(set(tokens(name)) - asked for name in name_words(text))
     twin = store.twin(candidate.chunk)
-    return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store,
-                    store.chunks[twin].text if twin is not None else None, query.exact)
+    twin_text = store.chunks[twin].text if twin is not None else None
+    if query.answer_type == "name":
+        # a name with a word the question does not give, other than the setting's; Japanese names are noun
+        # compounds found by morphology, which also takes a basin or a district for one: the twin passage in
+        # the other language must name someone too
+        asked = set(tokens(query.search_text)) | ubiquitous(store, SETTING_SHARE)
+
+        def names_someone(words: str) -> bool:
+            return any(set(tokens(name)) - asked for name in name_words(words))
+
+        return names_someone(text) and (twin_text is None or not has_cjk(text) or names_someone(twin_text))
+    return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store, twin_text, query.exact)
 
 
 def _foreign(term: str, lang: str) -> bool:

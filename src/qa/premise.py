@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from qa.numbers import amount_phrases
 from qa.text import name_words, normalize, tokens
-from qa.ubiquity import SETTING_SHARE, beyond_setting, ubiquitous
+from qa.ubiquity import SETTING_SHARE, beyond_setting, names_beyond_setting, ubiquitous
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -62,11 +62,11 @@ def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: I
     setting = ubiquitous(store, SETTING_SHARE)
     asked = set(tokens(query.asked))
     wrong = [name for name in name_words(query.asked)
-             if beyond_setting(words := set(tokens(name)), store)
+             if names_beyond_setting(name, store) and (words := set(tokens(name)))
              and not any(term_in(w, held, text) or w.replace(".", "") in undotted for w in words)
              and all(not is_unknown(w, store) for w in words)]
     right = [name for name in (_without_setting(n, setting) for n in name_words(answer))
-             if not (words := set(tokens(name))) & asked and beyond_setting(words, store)]
+             if not set(tokens(name)) & asked and names_beyond_setting(name, store)]
     if not wrong or not right:
         return ""
     right.sort(key=lambda name: (normalize(answer).find(name), -len(name)))  # the first named, in full

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from qa.text import EN_STOPWORDS, tokens
+from qa.text import EN_STOPWORDS, has_cjk, name_tokens, tokens
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -62,3 +62,10 @@ def beyond_setting(words: set[str] | frozenset[str], store: IndexStore) -> set[s
         return part in setting or any(part.startswith(s) for s in stems)
 
     return {w for w in words if not all(of_setting(p) for p in w.split("-") if p and p not in EN_STOPWORDS)}
+
+
+def names_beyond_setting(name: str, store: IndexStore) -> bool:
+    """A name says more than the setting: a Japanese compound holds a proper noun that is no setting word
+    (東京ガス, 東芝; not 日本企業, "Japanese companies"), a Latin one a word that is none."""
+    words = name_tokens(name) if has_cjk(name) else frozenset(tokens(name))
+    return bool(beyond_setting(set(words), store))
