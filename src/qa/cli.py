@@ -156,7 +156,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from qa import __version__
 
-    p = argparse.ArgumentParser(prog="qa", description="Bilingual questions and answers on the 2025 US–Japan fact sheet.")
+    p = argparse.ArgumentParser(prog="qa", description="Bilingual questions and answers on the documents of a corpus (corpus/manifest.json).")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: everything)")
     p.add_argument("--version", action="version", version=f"qa {__version__}")
     sub = p.add_subparsers(dest="command", required=True)

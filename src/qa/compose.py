@@ -109,7 +109,7 @@ def _has_type(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     return has_type(text, query.answer_type, latest_year(store) if query.future else 0, store, twin_text, query.exact)
 
 
-def _foreign(term: str, lang: str) -> bool:
+def is_foreign(term: str, lang: str) -> bool:
     """A term in the other language's script: Japanese in an English question, Latin in a Japanese one.
 
     Only terms that the question's own language never uses count (Japanese text writes "LNG" too)."""
@@ -133,7 +133,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
         # romanised in an English question ("zeikan"), are checked on the twin.
         twin_tokens = store.token_set(twin) if twin is not None else frozenset()
         twin_terms = {t for t in weights if t not in store.idf.get(query.lang, {}) and (
-            (_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
+            (is_foreign(t, query.lang) and t in twin_tokens) or (query.lang == "en" and romaji_key(t) in twin_tokens))}
         units, unit_vectors = store.units(index)
         dense = unit_vectors @ vector if len(units) else np.zeros(0)
         unit_token_sets = [_aliased(query, t) for t in store.unit_token_sets(index)]

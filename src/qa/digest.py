@@ -1,4 +1,4 @@
-"""Answers to broad questions: the section a question is about in brief, or the fact sheet in brief.
+"""Answers to broad questions: the section a question is about in brief, or the primary document in brief.
 
 A broad question ("How does this affect Japanese companies?", "安全保障面での具体的な協力とは？")
 is answered by a whole section rather than one sentence. The section is the one the

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 
 from qa.answerability import holds, is_unknown, term_in
+from qa.compose import is_foreign
 from qa.index import IndexStore
 from qa.numbers import number_tokens
-from qa.premise import correction, name_correction
+from qa.premise import correction, name_correction, passage_terms
 from qa.query import Query
 from qa.readers.base import Draft
-from qa.text import has_cjk, name_tokens, tokens
+from qa.text import name_tokens, tokens
 from qa.ubiquity import beyond_setting
 
 YES_NO_WORDS = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
@@ -57,22 +58,16 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
     first = draft.sentences[0]
     sentence = first.text
     found = frozenset(tokens(sentence))
+    passage_found, passage_text = passage_terms(first.chunks, store)
+
+    def held(term: str) -> bool:  # by the sentence; a term in the other language's script by its passage's twin
+        return holds(query, term, found, sentence) or (
+            is_foreign(term, query.lang) and holds(query, term, passage_found, passage_text))
+
     twins = [t for t in (store.twin(i) for i in first.chunks) if t is not None]
-    twin_found = frozenset().union(*(store.token_set(t) for t in twins))
-    twin_text = " ".join(store.search_text(t) for t in twins)
-
-    def held(term: str) -> bool:
-        if holds(query, term, found, sentence):
-            return True
-        foreign = has_cjk(term) if query.lang == "en" else term.isascii() and term.isalpha()
-        return foreign and holds(query, term, twin_found, twin_text)
-
     stated = [t for t in number_tokens(asked) if not re.fullmatch(r"num:(19|20)\d\d", t)]
     stated_numbers = set(number_tokens(sentence)) | {n for t in twins for n in number_tokens(store.chunks[t].text)}
     names = [t for t in beyond_setting(name_tokens(asked), store) if t in query.focus_tokens]
-    passages = [i for c in first.chunks for i in (c, store.twin(c)) if i is not None]
-    passage_found = frozenset().union(*(store.token_set(i) for i in passages))
-    passage_text = " ".join(store.search_text(i) for i in passages)
     elsewhere = [t for t in names if not held(t) and not is_unknown(t, store)
                  and not term_in(t, passage_found, passage_text)]  # "Nippon" is 日本 of the twin: not elsewhere
     if any(n not in stated_numbers for n in stated) or elsewhere:

@@ -56,8 +56,7 @@ def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: I
     (``chunks``: the passages the answer cites)."""
     from qa.answerability import is_unknown, term_in
 
-    held = _tokens_of(chunks, store)
-    text = " ".join(store.search_text(i) for c in chunks for i in (c, store.twin(c)) if i is not None)
+    held, text = passage_terms(chunks, store)
     undotted = text.replace(".", "")  # "US-made" is "U.S.-made"
     setting = ubiquitous(store, SETTING_SHARE)
     asked = set(tokens(query.asked))
@@ -73,7 +72,7 @@ def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: I
     shared = {t for t in query.focus_tokens if t in held}
     named = beyond_setting(set(tokens(wrong[0])), store)
     for key in store.blocks:
-        if named | shared <= _tokens_of(tuple(store.blocks[key].values()), store):
+        if named | shared <= passage_terms(tuple(store.blocks[key].values()), store)[0]:
             return ""
     return NAME_CORRECTION[query.lang].format(right=_surface(right[0], answer), wrong=_surface(wrong[0], query.asked))
 
@@ -88,10 +87,10 @@ def _without_setting(name: str, setting: frozenset[str]) -> str:
     return name
 
 
-def _tokens_of(chunks: tuple[int, ...], store: IndexStore) -> frozenset[str]:
-    """Tokens of the chunks and their twins."""
-    indices = {i for c in chunks for i in (c, store.twin(c)) if i is not None}
-    return frozenset().union(*(store.token_set(i) for i in indices))
+def passage_terms(chunks: tuple[int, ...], store: IndexStore) -> tuple[frozenset[str], str]:
+    """The tokens and the search text of the chunks and their twins in the other language."""
+    indices = sorted({i for c in chunks for i in (c, store.twin(c)) if i is not None})
+    return frozenset().union(*(store.token_set(i) for i in indices)), " ".join(store.search_text(i) for i in indices)
 
 
 def _surface(name: str, text: str) -> str:

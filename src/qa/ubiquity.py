@@ -19,6 +19,7 @@ SETTING_SHARE = 0.2  # a place named in this share of the passages is where ever
 TOPIC_SHARE = 0.5  # a word in this share of the passages names no section in particular
 
 _shares: dict[str, dict[str, float]] = {}
+_ubiquitous: dict[tuple[str, float], frozenset[str]] = {}
 _lock = threading.Lock()
 
 
@@ -41,8 +42,15 @@ def _token_shares(store: IndexStore) -> dict[str, float]:
 
 
 def ubiquitous(store: IndexStore, share: float = TOPIC_SHARE) -> frozenset[str]:
-    """Tokens found in at least ``share`` of the passages of their language."""
-    return frozenset(t for t, s in _token_shares(store).items() if s >= share)
+    """Tokens found in at least ``share`` of the passages of their language (once per index version)."""
+    key = (store.version, share)
+    if key not in _ubiquitous:
+        found = frozenset(t for t, s in _token_shares(store).items() if s >= share)
+        with _lock:
+            if len(_ubiquitous) > 8:
+                _ubiquitous.clear()
+            _ubiquitous[key] = found
+    return _ubiquitous[key]
 
 
 def is_setting(place: str, store: IndexStore) -> bool:
