@@ -187,6 +187,18 @@ def test_a_region_is_a_compass_direction_of_a_place_in_either_language():
     assert REGION.findall("the central bank of Japan") == []
 
 
+def test_negation_is_found_by_grammar_in_either_language():
+    from qa.text import negates
+
+    assert negates("accept the vehicles without additional testing", "en")
+    assert negates("We have not forgotten the damage", "en")
+    assert not negates("Total offtake now accounts for more than 10%", "en")
+    assert negates("米国企業を差別しない方法で実施します", "ja")
+    assert negates("追加試験なしで販売を受け入れる", "ja")
+    assert negates("実施せず", "ja")
+    assert not negates("投資額は少ない", "ja"), "少ない is an adjective of its own, no negation"
+
+
 def test_a_description_made_of_a_setting_word_is_no_name_to_correct(chain):
     """日本企業 ("Japanese companies") holds no proper noun beyond the setting: nothing to correct."""
     answer = chain.invoke("ヘインズビルに投資する日本企業はどこですか？")

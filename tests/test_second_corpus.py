@@ -322,6 +322,16 @@ def test_no_yes_or_no_when_the_question_is_negated_or_the_evidence_lacks_a_word(
     assert not result["answer"].startswith(("Yes", "No")), result["answer"]
 
 
+@pytest.mark.parametrize(("question", "fact"), [
+    pytest.param("Have we forgotten the damage of October 2019?", "not forgotten", id="negated-evidence-en"),
+    pytest.param("社説は2019年10月の被害を忘れていますか？", "忘れていない", id="negated-evidence-ja"),
+])
+def test_no_yes_when_the_evidence_sentence_negates(chain2, question, fact):
+    result = _ask(chain2, question)
+    assert fact in result["answer"], result["answer"]
+    assert "yes" not in result["answer"].lower() and "はい" not in result["answer"], result["answer"]
+
+
 def test_a_question_pairing_a_name_with_another_partys_fact_is_corrected(chain2):
     result = _ask(chain2, "What will Minatotech convert into storm-surge gates?")
     assert result["answer"].startswith("No: the documents name Shiomi Port Authority, not Minatotech."), result["answer"]

@@ -4,8 +4,10 @@ A yes/no question is recognised by its grammar (an English one opens with an aux
 one ends in か and holds no interrogative word). Its answer is the evidence sentence, led by:
 
 - **Yes** when the sentence (or, for a term written in the other language's script, its passage's twin)
-  holds every content term of the question, and the passage holds every amount, number, date and name
-  the question states;
+  holds every content term of the question but setting words ("US-Japan", 日米) and words training shows
+  to be weaker content than an unseen word ("commitment", 分野), and the passage holds every amount,
+  number, date and name the question states, and the sentence negates nothing ("without additional
+  testing" is no yes to "Does it need extra testing?");
 - **No** when the question states a name, amount, number or date the documents use elsewhere but the
   evidence sentence does not hold ("Is Toshiba the partner for the cables?" when the cable sentence
   names Fujikura);
@@ -25,7 +27,8 @@ from qa.numbers import number_tokens
 from qa.premise import correction, name_correction, passage_terms
 from qa.query import Query
 from qa.readers.base import Draft
-from qa.text import name_tokens, tokens
+from qa.terms import is_weak_content
+from qa.text import detect_language, name_tokens, negates, tokens
 from qa.ubiquity import beyond_setting
 
 YES_NO_WORDS = {"ja": ("はい", "いいえ"), "en": ("Yes", "No")}
@@ -57,6 +60,7 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
         return ""
     first = draft.sentences[0]
     sentence = first.text
+    first_lang = detect_language(sentence)
     found = frozenset(tokens(sentence))
     passage_found, passage_text = passage_terms(first.chunks, store)
 
@@ -72,7 +76,8 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
                  and not term_in(t, passage_found, passage_text)]  # "Nippon" is 日本 of the twin: not elsewhere
     if any(n not in stated_numbers for n in stated) or elsewhere:
         return "no"
-    return "yes" if all(held(t) for t in query.focus_tokens) else ""
+    needed = beyond_setting({t for t in query.focus_tokens if not is_weak_content(t)}, store)
+    return "yes" if needed and all(held(t) for t in needed) and not negates(sentence, first_lang) else ""
 
 
 def evidence_lead(query: Query, draft: Draft, store: IndexStore) -> str:

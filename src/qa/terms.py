@@ -42,6 +42,11 @@ def is_framing(term: str, path: Path = TERMS_PATH) -> bool:
     return content_probability(term, path) < FRAMING_BELOW
 
 
+def is_weak_content(term: str, path: Path = TERMS_PATH) -> bool:
+    """Training questions show ``term`` to be content less often than the prior assumes of an unseen word."""
+    return content_probability(term, path) < PRIOR_MEAN
+
+
 def is_known_content(term: str, path: Path = TERMS_PATH) -> bool:
     """Training questions show ``term`` to be content more often than the prior assumes of an unseen word."""
     return content_probability(term, path) > PRIOR_MEAN

@@ -101,6 +101,20 @@ REGION = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]+?(?:北東|北西|南東|南�
 _EN_PLACE = re.compile(r"\b(?:in|at|near|from) (?:the )?((?:[A-Z][a-z]+ ?){1,3})")
 
 
+# Negation, a closed grammatical class: English words; Japanese by morphology (the auxiliaries ない and
+# ず/ぬ, the adjective 無い, the noun なし).
+_EN_NEGATION = re.compile(r"n't\b|\b(?:not|no|never|without|neither|nor)\b", re.IGNORECASE)
+_JA_NEGATION = frozenset({("助動詞", "ない"), ("助動詞", "ず"), ("助動詞", "ぬ"), ("形容詞", "無い"), ("名詞", "なし"),
+                          ("名詞", "無し")})
+
+
+def negates(text: str, lang: str) -> bool:
+    """Whether a sentence holds a negation ("without additional testing", 「差別しない」)."""
+    if lang != "ja":
+        return bool(_EN_NEGATION.search(text))
+    return any((m.part_of_speech()[0], m.normalized_form()) in _JA_NEGATION for m in _morphemes(normalize(text)))
+
+
 @lru_cache(maxsize=4096)
 def place_mentions(text: str) -> frozenset[str]:
     """Every place name in a text: Japanese by morphology; English by "in/at/near X", and the names of
