@@ -160,3 +160,17 @@ def test_the_bundled_manifest_survives_the_copy(tmp_path):
     original = load_manifest(PROJECT_ROOT / "corpus")
     (tmp_path / "manifest.json").write_text(json.dumps(manifest_json(original), ensure_ascii=False), encoding="utf-8")
     assert load_manifest(tmp_path) == original and original.documents[0].aliases
+
+
+def test_a_passage_written_in_the_other_language_is_searched_through_its_twin():
+    """A title quoted as published (English text in the Japanese document) is no Japanese passage: the
+    Japanese lists skip it, its English twin stands for the block."""
+    from qa.chunks import Chunk
+
+    def chunk(lang: str, text: str) -> Chunk:
+        return Chunk(chunk_id=f"c-{lang}", doc="doc", lang=lang, section="S", position=1, part=0, kind="paragraph",
+                     text=text, twin_id="")
+
+    assert chunk("ja", "(原文)White House Fact Sheet: U.S.-Japan Comprehensive Cooperation Framework").foreign
+    assert not chunk("en", "(Original) White House Fact Sheet: U.S.-Japan Comprehensive Cooperation Framework").foreign
+    assert not chunk("ja", "GE Vernovaとの協力による高圧直流送電").foreign

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from qa.corpus import Block
 from qa.numbers import MONEY_PREFIXES
-from qa.text import clauses, plain, sentences, tokens
+from qa.text import clauses, detect_language, plain, sentences, tokens
 
 SECTION_SEPARATOR = " > "
 MAX_CHUNK_CHARS = {"ja": 450, "en": 1200}  # well inside multilingual-e5's 512 tokens
@@ -36,6 +36,11 @@ class Chunk:
     def block_key(self) -> str:
         """The id shared by a chunk and its twin in the other language."""
         return f"{self.doc}.{self.position:04d}.{self.part}"
+
+    @cached_property
+    def foreign(self) -> bool:
+        """Written in the other language (a title quoted as it was published): its twin says the same."""
+        return detect_language(plain(self.text)) != self.lang
 
     @property
     def embed_text(self) -> str:

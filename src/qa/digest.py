@@ -70,7 +70,7 @@ def topic_section(query: Query, hits: list[Hit], store: IndexStore) -> Topic | N
         headings[key] = max(headings.get(key, 0.0), _share(weights, heading))
         if topics & heading:
             named.add(key)
-    if not votes:
+    if not any(votes.values()):  # no voter holds a term of the question: it names no section's topic
         return None
     doc, section = best = max(votes, key=lambda key: votes[key] * (1.0 + headings[key]))
     return Topic(doc, section, best in named)

@@ -111,7 +111,8 @@ class HybridRetriever(BaseRetriever):
             seen: set[str] = set()
             for i, _score in found:
                 chunk = store.chunks[i]
-                if (exclude_faq and chunk.kind == "faq") or chunk.block_key in seen:
+                if (exclude_faq and chunk.kind == "faq") or chunk.block_key in seen or (
+                        chunk.foreign and store.twin(i) is not None):  # found in its own language's lists
                     continue
                 seen.add(chunk.block_key)
                 hit = hits.setdefault(chunk.block_key, Hit(chunk.block_key, store.blocks[chunk.block_key]))

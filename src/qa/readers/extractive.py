@@ -51,22 +51,22 @@ class ExtractiveReader:
 
     def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore,
                draft: Draft) -> Draft:
-        """A broad question: the plain answer when it names something the documents never use, names
-        nothing, or asks one fact; the commentary's FAQ answer when the top passage is an FAQ entry asking
-        the same; the primary document in brief when it asks for the main points of no section in
-        particular; else the section it is about, in brief."""
+        """A broad question: the plain answer when it names something the documents never use; the
+        primary document in brief when it asks for the main points of no section in particular; the
+        commentary's FAQ answer when the top passage is an FAQ entry asking the same; the plain answer
+        when it names nothing or asks one fact; else the section it is about, in brief."""
         if unknown_terms(query, store) & name_tokens(query.text):  # "… Korean companies?"
-            return draft
-        if faq := faq_answer(query, vector, ranked[:1], store):
-            return Draft(sentences=faq, brief=True)
-        if not query.focus_tokens and not query.summary:  # "Why?" alone
-            return draft
-        if not draft.abstained and not query.summary and is_narrow(query, store):  # main points are no one fact
             return draft
         primary = self.policy.primary
         topic = topic_section(query, ranked, store)
         if query.summary and not (topic and topic.named):
             if digest := document_digest(query, store, primary):
                 return Draft(sentences=digest, brief=True)
+        if faq := faq_answer(query, vector, ranked[:1], store):
+            return Draft(sentences=faq, brief=True)
+        if not query.focus_tokens and not query.summary:  # "Why?" alone
+            return draft
+        if not draft.abstained and not query.summary and is_narrow(query, store):  # main points are no one fact
+            return draft
         brief = section_brief(query, vector, topic.doc, topic.section, store, primary) if topic else []
         return Draft(sentences=brief, brief=True) if brief else draft
