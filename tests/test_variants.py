@@ -66,3 +66,15 @@ def test_a_misspelt_word_is_read_as_the_corpus_word_but_an_english_word_is_left_
     assert respell("How will it forcast floods?", store) == "How will it forecast floods?"
     assert respell("Who will install the lenses?", store) == "Who will install the lenses?", "an English word"
 
+
+
+def test_a_possessive_does_not_hide_a_misspelt_name():
+    assert respell("How much for Minatotach's sensors?", _Store()) == "How much for Minatotech's sensors?"
+
+
+def test_a_kanji_name_spelt_in_katakana_is_read_as_the_name():
+    """汐見 is read シオミ: a question writing シオミ means 汐見. A katakana word the corpus writes itself
+    (センサー) stays as it is."""
+    store = _Store(chunks=[_Chunk(t) for t in [*TEXTS, "汐見市は汐見港の水門を改修します。"]], version="test-readings")
+    assert respell("シオミ港の水門はどうなりますか？", store) == "汐見港の水門はどうなりますか？"
+    assert respell("センサーはいくつですか？", store) == "センサーはいくつですか？"

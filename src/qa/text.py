@@ -175,6 +175,13 @@ def _japanese_names(text: str) -> set[str]:
     return found
 
 
+def proper_noun_readings(text: str) -> list[tuple[str, str]]:
+    """``(name, katakana reading)`` of each proper noun in a Japanese text (村田 → ムラタ)."""
+    tokenizer, mode = _sudachi()
+    return [(m.surface(), m.reading_form()) for run in _CJK_RUN.findall(normalize(text))
+            for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[1] == "固有名詞"]
+
+
 def name_words(text: str) -> frozenset[str]:
     """Names of companies, people and bodies in a text, normalised: Japanese noun compounds holding a proper
     noun (that is no lone place name), and runs of capitalised Latin words inside a sentence that are

@@ -6,6 +6,8 @@
 - **Near-miss spellings**: a question word the corpus never uses, but within a small edit
   distance of one it does (a one-letter typo in a company name or a word, two letters swapped, a
   katakana spelling one kana off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
+- **Readings**: a katakana word the corpus never uses that is how one of its kanji names is read
+  (ムラタ ~ 村田) is read as that name.
 
 Both are mined from the index's own chunks, once per index version.
 """
@@ -14,14 +16,14 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from qa.text import EN_STOPWORDS, normalize
+from qa.text import EN_STOPWORDS, has_cjk, normalize, proper_noun_readings
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -30,7 +32,8 @@ _ACRONYM_DEF = re.compile(r"([^()（）]{2,80}?)\s*[(（]([A-Z][A-Z0-9&-]{1,9}?)
 _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-9])")
 _SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
-_NAME = re.compile(r"[A-Z][A-Za-z0-9&'-]{3,}")  # a capitalised word: a name, or a sentence's first word
+_NAME = re.compile(r"[A-Z](?:[A-Za-z0-9&-]|'(?!s\b)){3,}")  # a capitalised word (without a possessive 's)
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{3,}")
 _WORD = re.compile(r"\b[a-z]{5,}\b")  # a lower-case word long enough to be misspelt by a letter
 CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
 
@@ -43,6 +46,7 @@ class Vocabulary:
     words: tuple[str, ...]  # its katakana words and capitalised names
     known: frozenset[str]
     lower_words: tuple[str, ...] = ()  # its lower-case words
+    readings: dict[str, str] = field(default_factory=dict)  # katakana reading -> a kanji proper noun read so
 
 
 def _expansion(before: str, acronym: str) -> str:
@@ -81,11 +85,15 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
         words.update(_KATAKANA.findall(plain_text))
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
         lower.update(_WORD.findall(plain_text))
+    written = {w for text in texts for w in _KATAKANA_WORD.findall(text)}
+    readings = {reading: name for text in texts if has_cjk(text) for name, reading in proper_noun_readings(text)
+                if reading != name and reading not in written}  # フジクラ is written so: no reading to map
     return Vocabulary(
         acronyms={a: tuple(sorted(e)) for a, e in acronyms.items()},
         words=tuple(sorted(words)),
         known=frozenset(normalize(w) for w in words | lower),
         lower_words=tuple(sorted(lower)),
+        readings=readings,
     )
 
 
@@ -130,6 +138,9 @@ def respell(text: str, store: IndexStore) -> str:
                 continue
             if (closest := _closest(word, vocab.lower_words if lower else vocab.words, vocab)) is not None:
                 respelled = re.sub(rf"\b{re.escape(word)}\b" if lower else re.escape(word), closest, respelled)
+    for word in set(_KATAKANA_WORD.findall(respelled)):
+        if word in vocab.readings:
+            respelled = respelled.replace(word, vocab.readings[word])
     return respelled
 
 
