@@ -460,3 +460,10 @@ def test_the_training_score_counts_refusals_and_key_facts(chain2):
              {"question": "How do I bake sourdough bread?", "answerable": False}]
     assert score_chain(chain2, items) == {"questions": 3, "answerable_refused": 0.0, "unanswerable_refused": 1.0,
                                           "all_key_facts_said": 0.5}
+
+
+def test_a_question_about_two_named_parties_is_answered_for_each(chain2):
+    """The storm-surge gates passage names the port authority, the sensor passage Minatotech: both are said."""
+    result = _ask(chain2, "What do Minatotech and the Shiomi Port Authority work on?")
+    assert "Shiomi Port Authority" in result["answer"] and "Minatotech" in result["answer"], result["answer"]
+    assert len({c["text"] for c in result["citations"]}) >= 2, "each party's own passage is cited"

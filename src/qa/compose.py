@@ -237,7 +237,29 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
                 break
             if candidate not in chosen and candidate.doc == best.doc:
                 chosen.append(candidate)
-    return _draft(chosen, store)
+    ranked = sorted((c for c in candidates if is_usable(query, c, store)), key=lambda c: (c.doc != best.doc, -score(c)))
+    return _draft(chosen + each_name(query, chosen, ranked, store), store)
+
+
+def each_name(query: Query, chosen: list[Candidate], ranked: list[Candidate], store: IndexStore) -> list[Candidate]:
+    """For a question naming several things the documents name ("Fujikura or Murata?"), the best unit
+    about each one the chosen units do not name, so that no one of them goes unanswered."""
+    from qa.answerability import is_unknown, term_in
+    from qa.ubiquity import beyond_setting
+
+    names = sorted(n for n in beyond_setting(name_tokens(query.asked), store)
+                   if not is_unknown(n, store) and n not in query.excluded)
+    if len(names) < 2:
+        return []
+    added: list[Candidate] = []
+
+    def names_it(candidate: Candidate, name: str) -> bool:
+        return term_in(name, frozenset(tokens(candidate.text)), candidate.text)
+
+    for name in names:
+        if not any(names_it(c, name) for c in chosen + added):
+            added += [c for c in ranked if names_it(c, name) and c not in chosen][:1]
+    return added
 
 
 def unit_type_ok(query: Query, candidates: list[Candidate], store: IndexStore) -> list[bool]:
