@@ -187,6 +187,15 @@ def test_a_region_is_a_compass_direction_of_a_place_in_either_language():
     assert REGION.findall("the central bank of Japan") == []
 
 
+def test_the_noun_a_question_asks_for_is_found_by_grammar():
+    from qa.query import asked_head
+
+    assert asked_head("Which data center operator will receive the power systems?", "en") == ("operator",)
+    assert asked_head("What is the annual production capacity of the cable supply?", "en") == ("capacity",)
+    assert asked_head("What did they sign for coal?", "en") == (), "an auxiliary is no noun"
+    assert asked_head("ウェスチングハウスの株主はどこですか。", "ja") == ("株主",)
+
+
 def test_negation_is_found_by_grammar_in_either_language():
     from qa.text import negates
 

@@ -28,7 +28,8 @@ from qa.terms import content_probability
 from qa.text import romaji_key
 
 MODEL_PATH = Path(__file__).with_name("models") / "answerability.json"
-FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok", "missing")
+FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok", "missing",
+            "head_missing")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 PREFIX = 5
 
@@ -113,10 +114,32 @@ def unknown_share(query: Query, store: IndexStore) -> float:
     return sum(store.idf_of(t, query.lang) for t in unknown_terms(query, store)) / total
 
 
+def asked_for(query: Query, store: IndexStore) -> list[str]:
+    """The noun a wh-question asks for ("operator" of "Which data center operator …?"), when it is strong
+    content beyond the setting (not "company", "Japan"); none for a broad question, and none when the
+    question asks for a kind of fact (an amount, a date, a name: "Which organisation …?" is answered by a
+    name, not by the word)."""
+    from qa.terms import is_weak_content
+    from qa.ubiquity import beyond_setting
+
+    if query.summary or query.broad or query.answer_type:
+        return []
+    return sorted(beyond_setting({t for t in query.head if not is_weak_content(t)}, store))
+
+
+def names_head(query: Query, head: list[str], chunks: tuple[int, ...], store: IndexStore) -> bool:
+    """The passages (or their twins) name what the question asks for."""
+    from qa.premise import passage_terms
+
+    found, text = passage_terms(chunks, store)
+    return all(holds(query, term, found, text) for term in head)
+
+
 def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool, unknown: float,
              store: IndexStore) -> list[float]:
     """The feature vector of one (question, passage) pair, in the order of FEATURES."""
     covered, missing = coverage_and_missing(query, store, hit)
+    head = asked_for(query, store)
     return [
         covered,
         hit.dense,
@@ -127,6 +150,7 @@ def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool
         1.0 / (1 + rank),
         float(type_ok),
         missing,
+        float(bool(head) and not names_head(query, head, tuple(hit.chunks.values()), store)),
     ]
 
 

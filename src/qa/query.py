@@ -65,6 +65,26 @@ _TYPES = {
 }
 
 
+# The noun a wh-question asks for, by grammar: "which/what <noun phrase> <verb or preposition>", "what is
+# the <noun phrase> of", 「<noun phrase>は/って どこ・誰・何…」. Its last word is the head ("Which data center
+# operator will …" → operator).
+_AUXILIARY = r"(?:is|are|was|were|will|would|does|do|did|has|have|had|can|could|should|may|might|must)"
+_HEAD_EN = (re.compile(r"\bwhat(?:'s| is| are| was| were)\s+(?:the\s+)?((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)\s+"
+                       r"(?:of|for|in|on|at|behind|from)\b", re.I),
+            re.compile(rf"\b(?:which|what)\s+(?!{_AUXILIARY}\b)((?:(?!{_AUXILIARY}\b)[a-z][\w-]*\s+){{0,3}}?"
+                       rf"[a-z][\w-]*)\s+(?:{_AUXILIARY}|of|for|in|on|at)\b", re.I))
+_HEAD_JA = re.compile(r"([^\s、。？?はがをにで]+?)(?:は|って)(?:どこ|誰|だれ|何|なに|いつ|いくら|どれ|どの|どんな)")
+
+
+def asked_head(text: str, lang: str) -> tuple[str, ...]:
+    """The head noun of what a wh-question asks for, as a term (empty when the grammar shows none)."""
+    if lang == "ja":
+        match = _HEAD_JA.search(text)
+        return tuple(key_terms(match.group(1))[-1:]) if match else ()
+    match = next((m for m in (p.search(text) for p in _HEAD_EN) if m), None)
+    return tuple(key_terms(match.group(1))[-1:]) if match else ()
+
+
 # The place asked for is a state, a city, a town or a port, not any part of a country; the date, a calendar one.
 _EXACT = re.compile(r"\b(which|what|in what) ([\w-]+ )?(state|city|town|port|county|parish|prefecture)\b|"
                     r"(どの|どこの|何)(州|都市|市|町|港|県)|"
@@ -100,6 +120,7 @@ class Query:
     continues: bool = False  # read as the next turn of a conversation (not as a question after remarks)
     # a term and what else a passage may hold instead, all of it ("moc" ~ ("協力", "覚え書き"))
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    head: tuple[str, ...] = ()  # the noun the question asks for ("operator" of "Which data center operator …?")
 
     def alias_groups(self, term: str) -> list[tuple[str, ...]]:
         """What a passage may hold instead of ``term``: the other form of an acronym the documents define."""
@@ -220,10 +241,12 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     focus = tuple(t for t in content_tokens(rest, lang) if t not in excluded)
     kind = answer_type(asked, lang)
     previous = context or _last_user_question(history or [], max_chars)
+    head = tuple(t for t in asked_head(rest, lang) if t in focus)
     follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
+    follow_up = follow_up and replace(follow_up, head=head)
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
                   future=bool(_FUTURE.search(asked)), exact=kind in ("place", "date") and bool(_EXACT.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
-                  summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked)
+                  summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked, head=head)
     if follow_up and is_follow_up(asked, focus):
         return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)
     return alone

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 RANKER_PATH = Path(__file__).with_name("models") / "ranker.json"
 UNIT_FEATURES = ("unit_dense", "unit_coverage", "unit_type_ok", "lead", "announces", "points_back", "unit_score",
                  "unit_rank", "best_in_passage")
-FEATURES = UNIT_FEATURES + tuple(f"passage_{name}" for name in PASSAGE_FEATURES)
+# the passage's retrieval features; whether it names the noun asked for is the answer-or-refuse model's concern
+RANKED_PASSAGE_FEATURES = tuple(name for name in PASSAGE_FEATURES if name != "head_missing")
+FEATURES = UNIT_FEATURES + tuple(f"passage_{name}" for name in RANKED_PASSAGE_FEATURES)
+_RANKED = [PASSAGE_FEATURES.index(name) for name in RANKED_PASSAGE_FEATURES]
 
 
 def unit_rows(candidates: list[Candidate], passage_rows: dict[str, list[float]], type_ok: list[bool],
@@ -50,7 +53,7 @@ def unit_rows(candidates: list[Candidate], passage_rows: dict[str, list[float]],
             candidate.score,
             1.0 / (1 + rank),
             float(candidate.score >= best_in_passage[candidate.block]),
-            *passage_rows[candidate.block],
+            *(passage_rows[candidate.block][i] for i in _RANKED),
         ])
     return np.asarray(rows, dtype=float).reshape(len(rows), len(FEATURES))
 
