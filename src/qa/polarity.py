@@ -11,7 +11,8 @@ one ends in か and holds no interrogative word). Its answer is the evidence sen
 - **No** when the question states a name, amount, number or date the documents use elsewhere but the
   evidence sentence does not hold ("Is Toshiba the partner for the cables?" when the cable sentence
   names Fujikura);
-- nothing otherwise (a term the documents never use may be the asker's own wording): the evidence alone.
+- nothing otherwise (a term the documents never use may be the asker's own wording), and no yes to a
+  comparison ("Is X smaller than Y?"), which the words a sentence holds cannot settle: the evidence alone.
 
 A negated question ("Isn't it …?", "…ないのですか") gets no yes or no: either word would be ambiguous.
 """
@@ -40,6 +41,9 @@ _EN_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|will|would|can|could|has
 _JA_YES_NO = re.compile(r"か[？?]?$")
 _JA_INTERROGATIVE = re.compile(r"何|なに|なん|いつ|どこ|誰|だれ|どの|どう|どれ|どちら|どっち|いくら|いくつ|なぜ|どんな")
 # Negation, a closed class: "isn't", "not", ない/ません before the question's end.
+# A comparison ("larger than", 「TDKより小さい」) is settled by the amounts compared, not by which words a
+# sentence holds: the grammatical markers of comparison, a closed class.
+_COMPARES = {"en": re.compile(r"\bthan\b", re.IGNORECASE), "ja": re.compile(r"より|ほど")}
 _NEGATED = {"en": re.compile(r"n't\b|\bnot\b|\bnever\b", re.IGNORECASE),
             "ja": re.compile(r"(ない|ません|なかった)(ん|の)?(です|でしょう)?か[？?]?$")}
 
@@ -76,6 +80,8 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
                  and not term_in(t, passage_found, passage_text)]  # "Nippon" is 日本 of the twin: not elsewhere
     if any(n not in stated_numbers for n in stated) or elsewhere:
         return "no"
+    if _COMPARES[query.lang].search(asked):
+        return ""
     needed = beyond_setting({t for t in query.focus_tokens if not is_weak_content(t)}, store)
     return "yes" if needed and all(held(t) for t in needed) and not negates(sentence, first_lang) else ""
 
