@@ -194,6 +194,8 @@ def test_the_noun_a_question_asks_for_is_found_by_grammar():
     assert asked_head("What is the annual production capacity of the cable supply?", "en") == ("capacity",)
     assert asked_head("What did they sign for coal?", "en") == (), "an auxiliary is no noun"
     assert asked_head("ウェスチングハウスの株主はどこですか。", "ja") == ("株主",)
+    assert asked_head("ENTRA1 Energyの親会社はどこですか？", "ja") == ("親", "会社"), "the whole noun compound"
+    assert asked_head("製造施設の運営会社は？", "ja") == ("運営", "会社"), "「…は？」 asks too"
 
 
 def test_negation_is_found_by_grammar_in_either_language():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qa.terms import is_framing
-from qa.text import detect_language, key_terms, normalize, sentences
+from qa.text import detect_language, key_terms, normalize, sentences, trailing_noun
 
 MAX_QUESTION_CHARS = 2000
 
@@ -73,14 +73,14 @@ _HEAD_EN = (re.compile(r"\bwhat(?:'s| is| are| was| were)\s+(?:the\s+)?((?:[a-z]
                        r"(?:of|for|in|on|at|behind|from)\b", re.I),
             re.compile(rf"\b(?:which|what)\s+(?!{_AUXILIARY}\b)((?:(?!{_AUXILIARY}\b)[a-z][\w-]*\s+){{0,3}}?"
                        rf"[a-z][\w-]*)\s+(?:{_AUXILIARY}|of|for|in|on|at)\b", re.I))
-_HEAD_JA = re.compile(r"([^\s、。？?はがをにで]+?)(?:は|って)(?:どこ|誰|だれ|何|なに|いつ|いくら|どれ|どの|どんな)")
+_HEAD_JA = re.compile(r"([^\s、。？?はがをにで]+?)(?:は|って)(?:どこ|誰|だれ|何|なに|いつ|いくら|どれ|どの|どんな|[？?]?$)")
 
 
 def asked_head(text: str, lang: str) -> tuple[str, ...]:
     """The head noun of what a wh-question asks for, as a term (empty when the grammar shows none)."""
     if lang == "ja":
         match = _HEAD_JA.search(text)
-        return tuple(key_terms(match.group(1))[-1:]) if match else ()
+        return tuple(key_terms(trailing_noun(match.group(1)))) if match else ()
     match = next((m for m in (p.search(text) for p in _HEAD_EN) if m), None)
     return tuple(key_terms(match.group(1))[-1:]) if match else ()
 

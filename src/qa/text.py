@@ -175,6 +175,16 @@ def _japanese_names(text: str) -> set[str]:
     return found
 
 
+def trailing_noun(text: str) -> str:
+    """The noun compound a Japanese phrase ends with (「ENTRA1 Energyの親会社」 → 親会社)."""
+    run: list[str] = []
+    for morpheme in reversed(_morphemes(normalize(text))):
+        if morpheme.part_of_speech()[0] not in _NOUN_PARTS:
+            break
+        run.insert(0, morpheme.surface())
+    return "".join(run)
+
+
 def proper_noun_readings(text: str) -> list[tuple[str, str]]:
     """``(name, katakana reading)`` of each proper noun in a Japanese text (村田 → ムラタ)."""
     tokenizer, mode = _sudachi()
