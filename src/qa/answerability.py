@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 
 from qa.index import IndexStore
+from qa.premise import passage_terms
 from qa.query import Query
 from qa.retriever import Hit
-from qa.terms import content_probability
+from qa.terms import content_probability, is_weak_content
 from qa.text import romaji_key
+from qa.ubiquity import beyond_setting
 
 MODEL_PATH = Path(__file__).with_name("models") / "answerability.json"
 FEATURES = ("coverage", "dense", "unit_dense", "fusion", "first_in_lists", "unknown_terms", "rank", "type_ok", "missing",
@@ -119,9 +121,6 @@ def asked_for(query: Query, store: IndexStore) -> list[str]:
     content beyond the setting (not "company", "Japan"); none for a broad question, and none when the
     question asks for a kind of fact (an amount, a date, a name: "Which organisation …?" is answered by a
     name, not by the word)."""
-    from qa.terms import is_weak_content
-    from qa.ubiquity import beyond_setting
-
     if query.summary or query.broad or query.answer_type:
         return []
     return sorted(beyond_setting({t for t in query.head if not is_weak_content(t)}, store))
@@ -129,8 +128,6 @@ def asked_for(query: Query, store: IndexStore) -> list[str]:
 
 def names_head(query: Query, head: list[str], chunks: tuple[int, ...], store: IndexStore) -> bool:
     """The passages (or their twins) name what the question asks for."""
-    from qa.premise import passage_terms
-
     found, text = passage_terms(chunks, store)
     return all(holds(query, term, found, text) for term in head)
 

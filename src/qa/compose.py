@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answerability import AnswerabilityModel, coverage_terms, features, unknown_share, unknown_terms
+from qa.answerability import (
+    AnswerabilityModel,
+    coverage_terms,
+    features,
+    is_unknown,
+    term_in,
+    unknown_share,
+    unknown_terms,
+)
 from qa.index import IndexStore
 from qa.numbers import is_money, number_tokens
 from qa.query import Query
@@ -22,7 +30,7 @@ from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
 from qa.text import REGION, has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
-from qa.ubiquity import SETTING_SHARE, is_setting, ubiquitous
+from qa.ubiquity import SETTING_SHARE, beyond_setting, is_setting, ubiquitous
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -244,9 +252,6 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
 def each_name(query: Query, chosen: list[Candidate], ranked: list[Candidate], store: IndexStore) -> list[Candidate]:
     """For a question naming several things the documents name ("Fujikura or Murata?"), the best unit
     about each one the chosen units do not name, so that no one of them goes unanswered."""
-    from qa.answerability import is_unknown, term_in
-    from qa.ubiquity import beyond_setting
-
     names = sorted(n for n in beyond_setting(name_tokens(query.asked), store)
                    if not is_unknown(n, store) and n not in query.excluded)
     if len(names) < 2:
