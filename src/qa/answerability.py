@@ -133,10 +133,9 @@ def names_head(query: Query, head: list[str], chunks: tuple[int, ...], store: In
 
 
 def features(query: Query, hit: Hit, rank: int, unit_dense: float, type_ok: bool, unknown: float,
-             store: IndexStore) -> list[float]:
+             head: list[str], store: IndexStore) -> list[float]:
     """The feature vector of one (question, passage) pair, in the order of FEATURES."""
     covered, missing = coverage_and_missing(query, store, hit)
-    head = asked_for(query, store)
     return [
         covered,
         hit.dense,

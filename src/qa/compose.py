@@ -9,12 +9,14 @@ calibrated answerability model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qa.answerability import (
     AnswerabilityModel,
+    asked_for,
     coverage_terms,
     features,
     is_unknown,
@@ -190,13 +192,13 @@ def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
 
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:
     """The answerability features of each retrieved passage."""
-    unknown = unknown_share(query, store)
+    unknown, head = unknown_share(query, store), asked_for(query, store)
     rows = []
     for rank, hit in enumerate(hits):
         units = [c for c in candidates if c.block == hit.key]
         unit_dense = max((c.dense for c in units), default=0.0)
         type_ok = not query.answer_type or any(_has_type(query, c, store) for c in units)
-        rows.append(features(query, hit, rank, unit_dense, type_ok, unknown, store))
+        rows.append(features(query, hit, rank, unit_dense, type_ok, unknown, head, store))
     return rows
 
 
@@ -245,17 +247,20 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
                 break
             if candidate not in chosen and candidate.doc == best.doc:
                 chosen.append(candidate)
-    ranked = sorted((c for c in candidates if is_usable(query, c, store)), key=lambda c: (c.doc != best.doc, -score(c)))
-    return _draft(chosen + each_name(query, chosen, ranked, store), store)
+    return _draft(chosen + each_name(query, chosen, candidates, score, store), store)
 
 
-def each_name(query: Query, chosen: list[Candidate], ranked: list[Candidate], store: IndexStore) -> list[Candidate]:
+def each_name(query: Query, chosen: list[Candidate], candidates: list[Candidate], score: Callable[[Candidate], float],
+              store: IndexStore) -> list[Candidate]:
     """For a question naming several things the documents name ("Fujikura or Murata?"), the best unit
-    about each one the chosen units do not name, so that no one of them goes unanswered."""
+    about each one the chosen units do not name (the chosen document's first), so that no one of them
+    goes unanswered."""
     names = sorted(n for n in beyond_setting(name_tokens(query.asked), store)
                    if not is_unknown(n, store) and n not in query.excluded)
     if len(names) < 2:
         return []
+    ranked = sorted((c for c in candidates if is_usable(query, c, store)),
+                    key=lambda c: (c.doc != chosen[0].doc, -score(c)))
     added: list[Candidate] = []
 
     def names_it(candidate: Candidate, name: str) -> bool:

@@ -39,7 +39,7 @@ class DocumentInfo:
         return self.role == "primary"
 
     def label(self, lang: str) -> str:
-        """The document's display name in ``lang`` ("Fact sheet", "解説記事")."""
+        """The document's display name in ``lang`` ("Plan", "社説")."""
         return self.name.get(lang) or next(iter(self.name.values()), self.id)
 
     def attribution(self, lang: str) -> str:

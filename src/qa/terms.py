@@ -1,7 +1,7 @@
 """Which words of a question name its topic: learned weights instead of word lists.
 
 A word that people use in questions but that rarely appears in the passage answering them
-("教えて", "exactly", "amount", "ファクトシート") frames the question rather than naming its
+("教えて", "exactly", "amount", "資料") frames the question rather than naming its
 topic. ``python -m qa.training`` counts, over the training questions (``train/``), how often
 each question term appears in its gold passage (either language) and stores a smoothed
 content probability per term in ``models/terms.json``. A term never seen in training

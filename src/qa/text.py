@@ -16,6 +16,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆�
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]+")
 _HIRAGANA = re.compile(r"[\u3040-\u309fー]+")
+KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{3,}")  # a katakana word: a foreign name or a loanword
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
 _MARKUP = re.compile(r"\*\*|^#+\s*|^[–•\-*]\s+", re.MULTILINE)
 

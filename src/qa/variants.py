@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from qa.text import EN_STOPWORDS, has_cjk, normalize, proper_noun_readings
+from qa.text import EN_STOPWORDS, KATAKANA_WORD, has_cjk, normalize, proper_noun_readings
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -33,7 +33,6 @@ _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-
 _SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
 _NAME = re.compile(r"[A-Z](?:[A-Za-z0-9&-]|'(?!s\b)){3,}")  # a capitalised word (without a possessive 's)
-_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{3,}")
 _WORD = re.compile(r"\b[a-z]{5,}\b")  # a lower-case word long enough to be misspelt by a letter
 CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
 
@@ -85,7 +84,7 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
         words.update(_KATAKANA.findall(plain_text))
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
         lower.update(_WORD.findall(plain_text))
-    written = {w for text in texts for w in _KATAKANA_WORD.findall(text)}
+    written = {w for text in texts for w in KATAKANA_WORD.findall(text)}
     readings = {reading: name for text in texts if has_cjk(text) for name, reading in proper_noun_readings(text)
                 if reading != name and reading not in written}  # フジクラ is written so: no reading to map
     return Vocabulary(
@@ -138,7 +137,7 @@ def respell(text: str, store: IndexStore) -> str:
                 continue
             if (closest := _closest(word, vocab.lower_words if lower else vocab.words, vocab)) is not None:
                 respelled = re.sub(rf"\b{re.escape(word)}\b" if lower else re.escape(word), closest, respelled)
-    for word in set(_KATAKANA_WORD.findall(respelled)):
+    for word in set(KATAKANA_WORD.findall(respelled)):
         if word in vocab.readings:
             respelled = respelled.replace(word, vocab.readings[word])
     return respelled

@@ -18,7 +18,7 @@ from qa.text import normalize, plain, tokens
 _MARKER = re.compile(r"\[(\d+)\]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f々〆ヶー]")
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9\u00c0-\u024f]")
-# "According to the article, …" / "解説記事によると、…" says where a sentence comes from, not its claim
+# "According to the editorial, …" / "社説によると、…" says where a sentence comes from, not its claim
 _ATTRIBUTION = re.compile(r"^(?:according to [^,]{1,60},\s*|[^、。]{1,20}によると、)", re.IGNORECASE)
 _YES = {"ja": re.compile(r"^はい(?![\u3040-\u309f])"), "en": re.compile(r"^yes\b", re.IGNORECASE)}
 _NO = {"ja": re.compile(r"^いいえ"), "en": re.compile(r"^no\b", re.IGNORECASE)}

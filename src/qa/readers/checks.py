@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from qa.index import IndexStore
 from qa.numbers import number_tokens
-from qa.text import detect_language, has_cjk, name_tokens, normalize, tokens
+from qa.text import KATAKANA_WORD, detect_language, has_cjk, name_tokens, normalize, tokens
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPLIT = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|(?<=\])\s+(?=\S)|\n+")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•・]|\d+[.)])\s*")
-_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]{3,}")
 NO_ANSWER = "NO_ANSWER"
 MIN_OVERLAP = 0.5  # a sentence the model did not cite is attributed to a passage holding this share of its words
 
@@ -97,7 +96,7 @@ def unsupported(claim: Claim, store: IndexStore, lang: str) -> str:
     missing = [t for t in number_tokens(claim.text) if t not in numbers]
     missing += [t for t in name_tokens(claim.text) if t not in words and t not in texts]
     # a katakana word is a foreign name or loanword: one the passage does not write is the model's own
-    missing += [w for w in _KATAKANA_WORD.findall(normalize(claim.text)) if w not in texts]
+    missing += [w for w in KATAKANA_WORD.findall(normalize(claim.text)) if w not in texts]
     return f"{', '.join(missing)} not in the cited passage: {claim.text[:60]!r}" if missing else ""
 
 
