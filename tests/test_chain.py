@@ -373,3 +373,19 @@ def test_cli_json_is_exactly_the_contract(built_settings):
     empty = _run_cli("ask", "  ", env=env)
     assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "empty" in empty.stderr
     assert "Traceback" not in empty.stderr
+
+
+@pytest.mark.parametrize("question", ["According to the fact sheet, how much is Fujikura investing?",
+                                      "ファクトシートによると、フジクラの投資額は？"])
+def test_the_words_naming_a_document_say_where_to_look_not_what_is_asked(chain, question):
+    from qa.chain import understand
+    from qa.text import key_terms
+
+    manifest = load_manifest(chain.settings.corpus_dir)
+    query = understand(question, [], chain.index.get(), chain.settings.max_question_chars, manifest)
+    naming = manifest.reference_terms(question)
+    assert naming and naming <= set(key_terms(question))
+    assert query.document == manifest.primary.id and not naming & set(query.all_tokens)
+    answer = chain.invoke(question)
+    assert not answer.abstained and answer.citations[0].doc == manifest.primary.id
+    assert amount_tokens(answer.answer) & amount_tokens("200億ドル"), answer.answer

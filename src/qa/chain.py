@@ -30,9 +30,9 @@ from qa.digest import SECTION_VOTERS
 from qa.embeddings import get_embedder
 from qa.index import IndexStore, corpus_source
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
-from qa.manifest import load_manifest
+from qa.manifest import Manifest, load_manifest
 from qa.polarity import evidence_lead
-from qa.query import Query, analyse, with_aliases
+from qa.query import Query, analyse, with_aliases, without_terms
 from qa.ranker import UnitRanker
 from qa.readers import get_reader
 from qa.readers.base import Draft, ReadRequest
@@ -70,15 +70,19 @@ def _sentence(text: str, lang: str, marker: str, attribution: str, proper_names:
     return f"{text[0].upper()}{text[1:]} {marker}."
 
 
-def understand(question: str, history: list[dict[str, Any]], store: IndexStore, max_chars: int) -> Query:
+def understand(question: str, history: list[dict[str, Any]], store: IndexStore, max_chars: int,
+               manifest: Manifest) -> Query:
     """The question analysed as the documents spell things: near-miss spellings of their names read as
-    theirs, and the acronyms they define searched and covered in both forms. A question that names
+    theirs, and the acronyms they define searched and covered in both forms. The document it names, if
+    any, is where to look, and the words naming it are no terms a passage must hold. A question that names
     nothing beyond the documents' setting and words training shows to be weak content ("Which Japanese
     companies are involved?") is read as the next turn of the conversation first."""
     query = analyse(question, history, max_chars)
     respelled = respell(query.text, store)
     if respelled != query.text:
         query = _same_language(analyse(respelled, history, 2 * max_chars), query)
+    query = replace(without_terms(query, manifest.reference_terms(query.asked)),
+                    document=manifest.named_in(query.asked))
     names = name_tokens(query.asked)
     named = beyond_setting({t for t in query.focus_tokens if is_known_content(t) or t in names}, store)
     if query.alternative is not None and not query.continues and not named:
@@ -213,8 +217,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
         started = time.perf_counter()
         timings: dict[str, float] = {}
         store = self.index.get()
-        query = understand(asked.question, asked.history, store, self.settings.max_question_chars)
-        query = replace(query, document=self.manifest.named_in(query.asked))
+        query = understand(asked.question, asked.history, store, self.settings.max_question_chars, self.manifest)
         draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
         if draft.abstained and query.alternative is not None:  # read as a follow-up after all
             log.debug("no answer to %r alone: read as a follow-up", query.text)

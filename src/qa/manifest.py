@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.corpus import LANGUAGES, CorpusError
-from qa.text import normalize
+from qa.text import key_terms, normalize
 
 MANIFEST_NAME = "manifest.json"
 ROLES = ("primary", "commentary")
@@ -88,6 +88,13 @@ class Manifest:
         named = {d.id for d in self.documents
                  if any(_mentions(text, normalize(alias)) for alias in (*d.name.values(), *d.aliases))}
         return next(iter(named)) if len(named) == 1 else ""
+
+    def reference_terms(self, question: str) -> frozenset[str]:
+        """The terms of every document name or alias a question uses ("according to the fact sheet" →
+        fact, sheet): they say where to look, not what is asked, so no passage needs to hold them."""
+        text = normalize(question)
+        return frozenset(term for d in self.documents for alias in (*d.name.values(), *d.aliases)
+                         if _mentions(text, normalize(alias)) for term in key_terms(alias))
 
     def abstain_text(self, lang: str) -> str:
         """The answer given when the documents do not answer, naming them."""

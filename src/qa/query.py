@@ -190,6 +190,15 @@ def set_aside(text: str, lang: str) -> tuple[str, tuple[str, ...]]:
     return pattern.sub(" ", text), tuple(dict.fromkeys(excluded))
 
 
+def without_terms(query: Query, terms: frozenset[str]) -> Query:
+    """``query`` (and its other reading) with ``terms`` no longer among the terms a passage must hold."""
+    if not terms:
+        return query
+    alternative = query.alternative and without_terms(query.alternative, terms)
+    return replace(query, focus_tokens=tuple(t for t in query.focus_tokens if t not in terms),
+                   context_tokens=tuple(t for t in query.context_tokens if t not in terms), alternative=alternative)
+
+
 def answer_type(text: str, lang: str) -> str:
     """``amount``, ``count``, ``date``, ``percent`` or ``""`` (anything else)."""
     normalized = normalize(text)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from qa.chain import QAChain
     from qa.compose import Candidate
     from qa.index import IndexStore
+    from qa.manifest import Manifest
     from qa.query import Query
     from qa.retriever import Hit
 
@@ -67,8 +68,10 @@ def gold_chunks(item: dict[str, Any], store: IndexStore) -> set[int]:
     return found
 
 
-def term_probabilities(items: list[dict[str, Any]], store: IndexStore) -> dict[str, float]:
-    """Smoothed share of answerable questions whose gold passage (either language) holds each term."""
+def term_probabilities(items: list[dict[str, Any]], store: IndexStore, manifest: Manifest) -> dict[str, float]:
+    """Smoothed share of answerable questions whose gold passage (either language) holds each term. The
+    words naming a document ("according to the fact sheet") are left out: the chain reads them from the
+    corpus manifest, so the learned weights name no document of this corpus."""
     seen: Counter[str] = Counter()
     in_gold: Counter[str] = Counter()
     for item in items:
@@ -77,7 +80,7 @@ def term_probabilities(items: list[dict[str, Any]], store: IndexStore) -> dict[s
         chunks = gold_chunks(item, store)
         found = frozenset().union(*(store.token_set(i) for i in chunks))
         text = " ".join(store.search_text(i) for i in chunks)
-        for term in set(key_terms(item["question"])):
+        for term in set(key_terms(item["question"])) - manifest.reference_terms(item["question"]):
             seen[term] += 1
             in_gold[term] += term_in(term, found, text)
     return {t: round(smoothed(in_gold[t], n), 4) for t, n in sorted(seen.items())}
@@ -89,7 +92,7 @@ def _retrieve(chain: QAChain, store: IndexStore,
     from qa.chain import understand
     from qa.compose import score_units
 
-    query = understand(question, [], store, chain.settings.max_question_chars)
+    query = understand(question, [], store, chain.settings.max_question_chars, chain.manifest)
     vector = chain.embedder.embed_query_array(query.search_text)
     hits = chain.retriever.search(query.search_text, query_vector=vector, store=store, k=chain.settings.top_k)
     return query, hits, score_units(query, vector, hits, store)
@@ -340,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _reset_stale_models()
     if "terms" in args.models:
-        terms = term_probabilities(items, build_chain().index.get())
+        chain = build_chain()
+        terms = term_probabilities(items, chain.index.get(), chain.manifest)
         TERMS_PATH.write_text(json.dumps({"trained_on": [p.name for p in args.train], "questions": len(items),
                                           "content_probability": terms}, ensure_ascii=False, indent=0),
                               encoding="utf-8")
