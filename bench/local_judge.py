@@ -20,12 +20,10 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-sys.path.insert(0, str(Path(__file__).parent))
-from local_reader import request_for  # noqa: E402
-from qa.chain import build_chain  # noqa: E402
-from qa.config import PROJECT_ROOT, Settings  # noqa: E402
-from qa.readers.chat_model import _first_token_probabilities, _user  # noqa: E402
-from qa.readers.local import LocalReader  # noqa: E402
+from qa.chain import build_chain
+from qa.config import PROJECT_ROOT, Settings
+from qa.readers.chat_model import _first_token_probabilities, _user
+from qa.readers.local import LocalReader
 
 EVAL = PROJECT_ROOT / "eval"
 OUT = PROJECT_ROOT / "bench" / "out"
@@ -83,7 +81,7 @@ EXTRACTIVE = (0.0, 1.01)  # the extractive decision alone
 def score(chain: Any, reader: LocalReader, split: str, n: int) -> list[Row]:
     rows = []
     for question, answerable in questions(split, n):
-        request = request_for(chain, question)
+        request = chain.read_request(question)
         p = p_answers(reader, request)
         rows.append((answerable, request.baseline.abstained, p))
         print(f"{split} {'A' if answerable else 'U'} extractive {'abstains' if request.baseline.abstained else 'answers '}"

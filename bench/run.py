@@ -82,10 +82,19 @@ def run_bench(quick: bool, out_dir: Path) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``qa bench [--quick] [--out DIR]``: print the table, write bench.json and scale.png."""
+    """``qa bench [--quick] [--out DIR]``: print the table, write bench.json and scale.png; ``--reader local``:
+    time the local reader alone (``bench/local_reader.py``) and write local_reader.json."""
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)  # a run takes minutes: say which section is running
     out_dir = Path(args.out) if args.out else OUT_DIR
+    if args.reader == "local":
+        from bench.local_reader import run as run_local_reader
+
+        figures = run_local_reader(Settings())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "local_reader.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"\nwrote {out_dir / 'local_reader.json'}")
+        return 0
     result = run_bench(bool(args.quick), out_dir)
     print(format_table(result))
     print(f"\nwrote {out_dir / 'bench.json'} and {out_dir / 'scale.png'}")

@@ -12,7 +12,7 @@ import pytest
 from qa.config import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT))  # bench/ is a folder of the checkout, beside src/, not part of the package
-from bench import common, peer, run, scale  # noqa: E402
+from bench import common, local_reader, peer, run, scale  # noqa: E402
 
 SECTIONS = ("meta", "cold_start", "warm", "indexing", "memory", "scale", "peer", "ours_recall_at_5", "comparison",
             "floors")
@@ -24,7 +24,7 @@ def _number(value) -> bool:
 
 @pytest.mark.slow
 def test_quick_bench_writes_every_section(tmp_path, capsys):
-    assert run.main(argparse.Namespace(quick=True, out=str(tmp_path))) == 0
+    assert run.main(argparse.Namespace(quick=True, out=str(tmp_path), reader="extractive")) == 0
     result = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert set(SECTIONS) <= set(result)
     assert (tmp_path / "scale.png").stat().st_size > 0
@@ -115,3 +115,18 @@ def test_the_scale_run_times_the_products_own_search(tmp_path, monkeypatch):
     assert calls == {"exact_nearest": 6, "lexical_best": 6, "nearest": 6}  # 3 queries × 2 languages
     assert figures["chunks"] == 12 and figures["dense_path"] == "exact"
     assert _number(figures["query_ms"]["p50"]) and figures["query_ms"]["n"] == 3
+
+
+@pytest.mark.local_model
+def test_the_local_reader_bench_times_the_first_token_and_the_whole_answer(tmp_path, capsys):
+    from test_local_model import require_bundled_model
+
+    require_bundled_model()
+    assert run.main(argparse.Namespace(quick=False, out=str(tmp_path), reader="local")) == 0
+    figures = json.loads((tmp_path / "local_reader.json").read_text(encoding="utf-8"))
+    assert figures["questions"] == len(local_reader.QUESTIONS) == len(figures["rows"])
+    streamed = [row for row in figures["rows"] if row["first_token_s"] is not None]  # the model wrote these
+    assert streamed and all(0 < row["first_token_s"] <= row["total_s"] for row in streamed)
+    assert all(_number(figures[key]) for key in ("load_s", "first_token_p50_s", "full_answer_p50_s", "peak_rss_mb"))
+    printed = capsys.readouterr().out
+    assert "first token p50 (s)" in printed and "ceiling 1.5" in printed

@@ -389,3 +389,11 @@ def test_the_words_naming_a_document_say_where_to_look_not_what_is_asked(chain, 
     answer = chain.invoke(question)
     assert not answer.abstained and answer.citations[0].doc == manifest.primary.id
     assert amount_tokens(answer.answer) & amount_tokens("200億ドル"), answer.answer
+
+
+def test_the_read_request_is_what_every_reader_starts_from(chain):
+    request = chain.read_request({"question": "フジクラの投資額は？", "history": []})
+    answer = chain.invoke("フジクラの投資額は？")
+    assert request.query.lang == "ja" and request.hits and not request.baseline.abstained
+    first = request.baseline.sentences[0]
+    assert answer.citations[0].chunk_id == request.store.chunks[first.chunks[0]].chunk_id

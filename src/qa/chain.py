@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun, Callbacks
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import run_in_executor
+from langchain_core.runnables.config import ensure_config, run_in_executor
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
@@ -168,6 +168,11 @@ class QAChain(Runnable[QAInputLike, Answer]):
         return StructuredTool.from_function(answer, coroutine=aanswer, name=name or "answer_question",
                                             description=description or TOOL_DESCRIPTION,
                                             args_schema=args_schema or ToolInput)
+
+    def read_request(self, input: QAInputLike, config: RunnableConfig | None = None) -> ReadRequest:
+        """What a reader is given for ``input``: the understood question, its passages and the extractive
+        draft (for timing or comparing readers on the same request)."""
+        return self._prepare(parse_input(input), ensure_config(config)).request
 
     def _invoke(self, input: QAInputLike, run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Answer:
         prepared = self._prepare(parse_input(input), config)

@@ -189,6 +189,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="run the performance benchmark")
     s.add_argument("--quick", action="store_true", help="smaller scale runs")
     s.add_argument("--out", default=None, help="where to write bench.json and plots")
+    s.add_argument("--reader", choices=("extractive", "local"), default="extractive",
+                   help="extractive: the whole benchmark (default); local: the local reader's load, first-token "
+                        "and full-answer latency and peak memory")
     s.set_defaults(func=cmd_bench)
     return p
 
