@@ -391,6 +391,24 @@ def test_the_words_naming_a_document_say_where_to_look_not_what_is_asked(chain, 
     assert amount_tokens(answer.answer) & amount_tokens("200億ドル"), answer.answer
 
 
+@pytest.mark.parametrize(("earlier", "question"), [
+    ("According to the fact sheet, what will Hitachi supply?", "And Toshiba?"),
+    ("記事によると、日立は何を供給しますか？", "東芝は？"),
+    ("", "記事は何と言っている？"),
+])
+def test_the_words_naming_a_document_are_no_terms_of_a_follow_up_or_of_what_is_asked(chain, earlier, question):
+    from qa.chain import understand
+
+    manifest = load_manifest(chain.settings.corpus_dir)
+    history = [{"role": "user", "content": earlier}] if earlier else []
+    query = understand(question, history, chain.index.get(), chain.settings.max_question_chars, manifest)
+    naming = manifest.reference_terms(earlier or question)
+    assert naming
+    for reading in (query, query.alternative):
+        if reading is not None:
+            assert not naming & set(reading.all_tokens) and not naming & set(reading.head), reading
+
+
 def test_the_read_request_is_what_every_reader_starts_from(chain):
     request = chain.read_request({"question": "フジクラの投資額は？", "history": []})
     answer = chain.invoke("フジクラの投資額は？")

@@ -98,6 +98,16 @@ def test_callbacks_see_the_chain_its_retriever_and_its_chat_model_with_the_given
     assert recorder.of("retriever")[0]["name"] == "HybridRetriever"
 
 
+def test_the_read_request_is_a_chain_run_with_its_retriever_as_a_child(chain):
+    recorder = Recorder()
+    request = chain.read_request("フジクラの投資額は？", {"callbacks": [recorder], "tags": ["t1"]})
+    assert request.hits and not request.baseline.abstained
+    (top,) = [r for r in recorder.runs if r["parent"] is None]
+    assert top["kind"] == "chain" and top["name"] == "read_request"
+    assert recorder.of("retriever") and all(r["parent"] == top["id"] and "t1" in r["tags"]
+                                            for r in recorder.of("retriever"))
+
+
 def test_collect_runs_traces_the_chain_with_a_child_retriever_run(chain):
     with collect_runs() as runs:
         answer = chain.invoke("フジクラの投資額は？", {"run_name": "qa"})

@@ -16,7 +16,9 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun, Callbacks
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import ensure_config, run_in_executor
+from langchain_core.runnables.config import (
+    ensure_config, get_callback_manager_for_config, patch_config, run_in_executor,
+)
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
@@ -81,8 +83,9 @@ def understand(question: str, history: list[dict[str, Any]], store: IndexStore, 
     respelled = respell(query.text, store)
     if respelled != query.text:
         query = _same_language(analyse(respelled, history, 2 * max_chars), query)
-    query = replace(without_terms(query, manifest.reference_terms(query.asked)),
-                    document=manifest.named_in(query.asked))
+    readings = (query, query.alternative) if query.alternative else (query,)  # remarks and the earlier turn too
+    naming = manifest.reference_terms(" ".join(f"{q.text} {q.history_question}" for q in readings))
+    query = replace(without_terms(query, naming), document=manifest.named_in(query.asked))
     names = name_tokens(query.asked)
     named = beyond_setting({t for t in query.focus_tokens if is_known_content(t) or t in names}, store)
     if query.alternative is not None and not query.continues and not named:
@@ -171,8 +174,20 @@ class QAChain(Runnable[QAInputLike, Answer]):
 
     def read_request(self, input: QAInputLike, config: RunnableConfig | None = None) -> ReadRequest:
         """What a reader is given for ``input``: the understood question, its passages and the extractive
-        draft (for timing or comparing readers on the same request)."""
-        return self._prepare(parse_input(input), ensure_config(config)).request
+        draft (for timing or comparing readers on the same request); a chain run of its own, named
+        ``read_request`` unless the config names it, with the retriever's run as its child."""
+        run_config = ensure_config(config)
+        manager = get_callback_manager_for_config(run_config)
+        run = manager.on_chain_start(None, input if isinstance(input, dict) else {"input": input},
+                                     name=run_config.get("run_name") or "read_request",
+                                     run_id=run_config.pop("run_id", None))
+        try:
+            request = self._prepare(parse_input(input), patch_config(run_config, callbacks=run.get_child())).request
+        except BaseException as err:
+            run.on_chain_error(err)
+            raise
+        run.on_chain_end({"passages": [hit.key for hit in request.hits], "abstained": request.baseline.abstained})
+        return request
 
     def _invoke(self, input: QAInputLike, run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Answer:
         prepared = self._prepare(parse_input(input), config)

@@ -196,7 +196,8 @@ def without_terms(query: Query, terms: frozenset[str]) -> Query:
         return query
     alternative = query.alternative and without_terms(query.alternative, terms)
     return replace(query, focus_tokens=tuple(t for t in query.focus_tokens if t not in terms),
-                   context_tokens=tuple(t for t in query.context_tokens if t not in terms), alternative=alternative)
+                   context_tokens=tuple(t for t in query.context_tokens if t not in terms),
+                   head=tuple(t for t in query.head if t not in terms), alternative=alternative)
 
 
 def answer_type(text: str, lang: str) -> str:
