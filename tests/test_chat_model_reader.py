@@ -19,7 +19,7 @@ from qa.index import build_index, open_index
 from qa.query import analyse
 from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.polarity import evidence_lead, is_yes_no
-from qa.readers.chat_model import KINDS, NULL_QUESTION, ChatModelReader
+from qa.readers.chat_model import ChatModelReader
 from qa.readers.checks import format_amount
 from qa.retriever import Hit
 
@@ -93,8 +93,6 @@ class Scripted(BaseChatModel):
     def _reply(self, messages) -> tuple[str, dict]:
         system = messages[0].content
         self.calls.append(system.split()[0])
-        if system.startswith("Classify") and messages[-1].content == NULL_QUESTION:
-            return "H", {letter: 0.125 for letter in KINDS}
         if system.startswith("Classify"):
             return self.letter, {"H": 0.05, self.letter: 0.8}
         if system.startswith("Decide"):
@@ -142,7 +140,7 @@ def test_supported_sentences_are_kept_and_invented_or_miscited_ones_dropped(stor
     assert [(s.text, s.chunks) for s in draft.sentences] == [("Delta Rail builds the railway line for $1.5 billion",
                                                               (rail,))]
     assert "".join(pieces) == model.answer, "the model's text streams as it comes"
-    assert model.calls == ["Classify", "Classify", "Answer"], "the question, a content-free one once, the answer"
+    assert model.calls == ["Classify", "Answer"], "the question classified, then answered"
 
 
 def test_a_sentence_without_a_citation_is_attributed_to_the_passage_that_supports_it(store):
@@ -226,7 +224,7 @@ def test_the_extractive_abstention_on_a_fact_question_stands(store):
     model = Scripted(calls=[], letter="H", answer="Gamma Ltd builds the harbour [1].")
     req = request(store, "Who insures the harbour?", baseline=Draft(abstained=True, reason="no answer"))
     draft, _ = read(model, req)
-    assert draft.abstained and model.calls == ["Classify", "Classify"], "classified, then not asked to answer"
+    assert draft.abstained and model.calls == ["Classify"], "classified, then not asked to answer"
 
 
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):
@@ -249,7 +247,7 @@ def test_config_callbacks_reach_the_chat_model(store):
     model = Scripted(calls=[], answer="Delta Rail builds the railway line [2].")
     ChatModelReader(model).read(request(store, "Who builds the railway line?"),
                                 config={"callbacks": [Handler()], "tags": ["qa-test"]})
-    assert len(starts) == 3 and all("qa-test" in tags for tags in starts)
+    assert len(starts) == 2 and all("qa-test" in tags for tags in starts)  # the kind, then the answer
 
 
 @pytest.mark.parametrize("prompt", ["fact", "broad", "items", "judge"])
