@@ -3,9 +3,10 @@
     .venv/bin/python bench/local_reader.py [QUESTION ...]     # the built-in questions without arguments
 
 ``run(settings, questions)`` is what ``qa bench --reader local`` calls; it prints the first-token, answer
-and memory figures against their goals. One question that is not timed warms the model up first. Each question goes through
-the chain's retrieval and extractive reader first (not timed: that is the extractive benchmark's
-job), then the local reader streams its answer; first token = the first text piece it yields.
+and memory figures against their goals. One question that is not timed warms the model up first. Each
+question goes through the chain's retrieval and extractive reader first (not timed: that is the
+extractive benchmark's job), then the local reader streams its answer; first token = the first text
+piece it yields.
 """
 
 from __future__ import annotations

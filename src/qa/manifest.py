@@ -82,19 +82,21 @@ class Manifest:
         except KeyError:
             return doc_id
 
+    def mentions(self, question: str) -> list[tuple[DocumentInfo, str]]:
+        """Each document a question names and the name or alias it uses ("according to the article")."""
+        text = normalize(question)
+        return [(d, alias) for d in self.documents for alias in (*d.name.values(), *d.aliases)
+                if _mentions(text, normalize(alias))]
+
     def named_in(self, question: str) -> str:
         """The id of the one document a question asks about by name ("according to the article, …"), or ""."""
-        text = normalize(question)
-        named = {d.id for d in self.documents
-                 if any(_mentions(text, normalize(alias)) for alias in (*d.name.values(), *d.aliases))}
+        named = {d.id for d, _alias in self.mentions(question)}
         return next(iter(named)) if len(named) == 1 else ""
 
     def reference_terms(self, question: str) -> frozenset[str]:
         """The terms of every document name or alias a question uses ("according to the fact sheet" →
         fact, sheet): they say where to look, not what is asked, so no passage needs to hold them."""
-        text = normalize(question)
-        return frozenset(term for d in self.documents for alias in (*d.name.values(), *d.aliases)
-                         if _mentions(text, normalize(alias)) for term in key_terms(alias))
+        return frozenset(term for _d, alias in self.mentions(question) for term in key_terms(alias))
 
     def abstain_text(self, lang: str) -> str:
         """The answer given when the documents do not answer, naming them."""
