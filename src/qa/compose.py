@@ -31,6 +31,7 @@ from qa.ranker import UnitRanker, unit_rows
 from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
+from qa.terms import content_probability
 from qa.text import REGION, has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
 from qa.ubiquity import SETTING_SHARE, beyond_setting, is_setting, ubiquitous
 
@@ -130,6 +131,8 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     """Every unit of the retrieved passages in the question's language, best first."""
     weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store, sentence=True)}
     total = sum(weights.values()) or 1.0
+    content = {t: w * content_probability(t) for t, w in weights.items()}  # as passage coverage weighs them
+    content_total = sum(content.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []
     for hit in hits:
@@ -151,14 +154,14 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
         for n, (unit, unit_tokens, similarity) in enumerate(zip(units, unit_token_sets, dense)):
             # the passage's first sentence and its headings say what a later sentence is about ("It costs …")
             lead = unit_token_sets[0] - unit_tokens if n else frozenset()
-            around = section_tokens | lead
-            lexical = sum(w for t, w in weights.items() if t in unit_tokens)
             leans_on_lead = any(t in lead and ":" not in t for t in weights)  # a name, not an amount
-            lexical += sum(w for t, w in weights.items() if t in lead)
-            lexical += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens | lead)
-            lexical += sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in around)
+
+            def held(w: dict[str, float]) -> float:
+                return _held_weight(w, unit_tokens, lead, section_tokens, twin_terms)
+
+            lexical = held(weights)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
-            unit_coverage = lexical / total
+            unit_coverage = held(content) / content_total
             score += RANK_WEIGHT * hit.score / top
             candidate = Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
                                   leans_on_lead)
@@ -166,6 +169,16 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
                 candidate.score += TYPE_BONUS if _has_type(query, candidate, store) else -TYPE_BONUS
             candidates.append(candidate)
     return sorted(candidates, key=lambda c: -c.score)
+
+
+def _held_weight(weights: dict[str, float], unit_tokens: frozenset[str], lead: frozenset[str],
+                 section_tokens: frozenset[str], twin_terms: set[str]) -> float:
+    """The weight of the question terms a unit holds: in itself or its passage's lead sentence in full, in
+    its headings at half weight, and names checked on the twin in full."""
+    around = section_tokens | lead
+    held = sum(w for t, w in weights.items() if t in unit_tokens or t in lead)
+    held += 0.5 * sum(w for t, w in weights.items() if t in section_tokens and t not in unit_tokens | lead)
+    return held + sum(weights[t] for t in twin_terms if t not in unit_tokens and t not in around)
 
 
 def _aliased(query: Query, found: frozenset[str]) -> frozenset[str]:
