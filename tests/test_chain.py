@@ -415,3 +415,30 @@ def test_the_read_request_is_what_every_reader_starts_from(chain):
     assert request.query.lang == "ja" and request.hits and not request.baseline.abstained
     first = request.baseline.sentences[0]
     assert answer.citations[0].chunk_id == request.store.chunks[first.chunks[0]].chunk_id
+
+
+def test_an_acronym_of_the_documents_own_words_is_no_unknown_name(chain):
+    answer = chain.invoke("Does Japan's MSCA discriminate against American firms under the deal?")
+    assert not answer.abstained and "Mobile Software Competition Act" in answer.answer, answer.answer
+    assert chain.invoke("Does Japan's XQZA discriminate against American firms under the deal?").abstained
+
+
+@pytest.mark.parametrize("question", [
+    "仙台に住んでいます。東北電力は米国のどの企業と石炭の契約を発表しましたか。",
+    "I live in Sendai. Which US company announced a coal contract with Tohoku Electric Power?",
+])
+def test_a_name_in_the_remarks_before_the_question_does_not_make_it_unanswerable(chain, question):
+    answer = chain.invoke(question)
+    assert not answer.abstained and ("Global Coal Sales" in answer.answer or "グローバル・コール" in answer.answer), answer.answer
+
+
+def test_a_latin_name_the_documents_never_use_in_a_japanese_question_is_refused(chain):
+    assert chain.invoke("OpenAIは日米技術繁栄協定にどう関わっていますか。").abstained
+
+
+def test_a_japanese_sentence_ending_in_the_question_particle_is_the_one_that_asks():
+    from qa.query import split_context
+
+    assert split_context("仙台に住んでいます。東北電力はどこと契約しましたか。", "ja") == (
+        "東北電力はどこと契約しましたか。", "仙台に住んでいます。")
+    assert split_context("東北電力が契約しました。それは石炭です。", "ja") == ("東北電力が契約しました。それは石炭です。", "")

@@ -78,3 +78,24 @@ def test_a_kanji_name_spelt_in_katakana_is_read_as_the_name():
     store = _Store(chunks=[_Chunk(t) for t in [*TEXTS, "汐見市は汐見港の水門を改修します。"]], version="test-readings")
     assert respell("シオミ港の水門はどうなりますか？", store) == "汐見港の水門はどうなりますか？"
     assert respell("センサーはいくつですか？", store) == "センサーはいくつですか？"
+
+
+ACRONYM_TEXTS = [
+    "The Flood Defense Act sets the rules; the Prime Minister signs the plan.",
+    "An important point: the pumps use flood gates made with Minatotech.",
+]
+
+
+def test_an_acronym_the_documents_never_write_is_read_as_the_phrase_whose_initials_it_spells():
+    store = _Store(chunks=[_Chunk(t) for t in ACRONYM_TEXTS], version="test-acronyms")
+    assert aliases("Does the FDA cover pumps?", store) == [("FDA", "flood defense act")]
+    assert aliases("Who signs for the PM?", store) == [("PM", "prime minister")]
+    # two letters fit too many phrases: only capitalised words, so "important point" is no "IP"
+    assert aliases("What about IP?", store) == []
+    # words across punctuation are no phrase ("sets the rules; the Prime" is no RP)
+    assert aliases("What does the RP say?", store) == []
+
+
+def test_an_acronym_the_documents_write_themselves_is_not_spelt_out():
+    store = _Store(chunks=[_Chunk(t) for t in [*ACRONYM_TEXTS, "The FDA reviews it."]], version="test-written")
+    assert aliases("Does the FDA cover pumps?", store) == []

@@ -26,7 +26,7 @@ from qa.premise import passage_terms
 from qa.query import Query
 from qa.retriever import Hit
 from qa.terms import content_probability, is_weak_content
-from qa.text import romaji_key
+from qa.text import name_tokens, romaji_key
 from qa.ubiquity import beyond_setting
 
 MODEL_PATH = Path(__file__).with_name("models") / "answerability.json"
@@ -95,8 +95,16 @@ def is_unknown(term: str, store: IndexStore) -> bool:
 
 
 def unknown_terms(query: Query, store: IndexStore) -> frozenset[str]:
-    """Key terms of the question that no passage of the corpus uses, in any language."""
-    return frozenset(t for t in query.focus_tokens if is_unknown(t, store))
+    """Key terms of the question that no passage of the corpus uses, in any language, and that stand for
+    nothing the documents write (an acronym of their words is known by its words)."""
+    return frozenset(t for t in query.focus_tokens if is_unknown(t, store) and not any(
+        not any(is_unknown(x, store) for x in group) for group in query.alias_groups(t)))
+
+
+def unknown_names(query: Query, store: IndexStore) -> frozenset[str]:
+    """Names in the sentence that asks (not in the remarks before it) that the documents never use: the
+    question is about another entity than theirs."""
+    return unknown_terms(query, store) & name_tokens(query.asked)
 
 
 def coverage_terms(query: Query, store: IndexStore, sentence: bool = False) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from qa.answerability import (
     is_unknown,
     term_in,
     unknown_share,
-    unknown_terms,
+    unknown_names,
 )
 from qa.index import IndexStore
 from qa.numbers import is_money, number_tokens
@@ -231,7 +231,7 @@ def compose(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore
     """Choose the answer's sentences, the primary document first, from passages judged to answer; else
     abstain. Among the sentences that may answer, the learned ranker (when there is one) picks. A
     commentary passage the primary document contradicts gives way to the primary passage, if retrieved."""
-    if unknown := unknown_terms(query, store) & name_tokens(query.text):  # another entity than the documents'
+    if unknown := unknown_names(query, store):  # another entity than the documents'
         return Draft(abstained=True, reason=f"the documents never name {', '.join(sorted(unknown))}")
     candidates = score_units(query, vector, hits, store)
     rows = passage_features(query, hits, candidates, store)

@@ -148,9 +148,10 @@ def _country_names() -> re.Pattern[str]:
 
 def name_tokens(text: str) -> frozenset[str]:
     """Tokens (as ``tokens`` gives them) of the proper names in a text: Japanese proper nouns by
-    morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies")."""
+    morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies"), and
+    in Japanese text every capitalised Latin word (「OpenAIは…」)."""
     found = {m.normalized_form() for m in _morphemes(normalize(text)) if m.part_of_speech()[1] == "固有名詞"}
-    inside = re.findall(r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
+    inside = re.findall(r"(?<![A-Za-z0-9])[A-Z][A-Za-z-]*" if has_cjk(text) else r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
     return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
 
 

@@ -3,6 +3,9 @@
 - **Aliases the documents define**: an acronym in parentheses after what it stands for
   ("small modular reactors (SMRs)", "協力覚書(MOC)"). A question using either form is
   searched with both, and a passage holding either form covers it.
+- **Acronyms of the documents' phrases**: an acronym the documents never write, whose letters are the
+  initials of words they write in a row ("MSCA" ~ "Mobile Software Competition Act", "PM" ~ "Prime
+  Minister"), is read the same way.
 - **Near-miss spellings**: a question word the corpus never uses, but within a small edit
   distance of one it does (a one-letter typo in a company name or a word, two letters swapped, a
   katakana spelling one kana off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
@@ -33,7 +36,9 @@ _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-
 _SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
 _NAME = re.compile(r"[A-Z](?:[A-Za-z0-9&-]|'(?!s\b)){3,}")  # a capitalised word (without a possessive 's)
-_WORD = re.compile(r"\b[a-z]{5,}\b")  # a lower-case word long enough to be misspelt by a letter
+_WORD = re.compile(r"\b[a-z]{5,}\b")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+_PLAIN = re.compile(r"[A-Za-z]+(?:[ -][A-Za-z]+)*")  # words in a row, with no punctuation between them  # a lower-case word long enough to be misspelt by a letter
 CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
 
 
@@ -46,6 +51,9 @@ class Vocabulary:
     known: frozenset[str]
     lower_words: tuple[str, ...] = ()  # its lower-case words
     readings: dict[str, str] = field(default_factory=dict)  # katakana reading -> a kanji proper noun read so
+    latin_texts: tuple[str, ...] = ()  # the passages written in Latin script, where acronyms are spelt out
+    capitals: frozenset[str] = frozenset()  # the words the corpus writes in capitals ("US", "LNG", "AI")
+    spelled_out: dict[str, tuple[str, ...]] = field(default_factory=dict)  # memo of ``phrases_spelling``
 
 
 def _expansion(before: str, acronym: str) -> str:
@@ -93,7 +101,37 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
         known=frozenset(normalize(w) for w in words | lower),
         lower_words=tuple(sorted(lower)),
         readings=readings,
+        latin_texts=tuple(t.replace("**", "") for t in texts if not has_cjk(t)),
+        capitals=frozenset(m.group(1) for text in texts for m in _ACRONYM_USE.finditer(text)),
     )
+
+
+def _is_phrase(words: list[str], acronym: str) -> bool:
+    """Words that an acronym may stand for: no stop word but small words inside, and capitalised when the
+    acronym has two letters only (any two initials fit too many phrases)."""
+    for n, word in enumerate(words):
+        small = word.lower() in _SMALL_WORDS
+        if word.lower() in EN_STOPWORDS and not (small and 0 < n < len(words) - 1):
+            return False
+        if len(acronym) < 3 and not small and not word[0].isupper():
+            return False
+    return True
+
+
+def phrases_spelling(acronym: str, vocab: Vocabulary) -> tuple[str, ...]:
+    """The phrases of the corpus whose initials spell ``acronym`` (lower case, most written first)."""
+    if acronym not in vocab.spelled_out:
+        found: dict[str, int] = {}
+        last = acronym[-1].lower()
+        for text in vocab.latin_texts:
+            for word in _LATIN_WORD.finditer(text):
+                if word.group(0).split("-")[-1][:1].lower() != last:
+                    continue
+                phrase = _expansion(text[:word.end()], acronym)
+                if phrase and _PLAIN.fullmatch(phrase) and _is_phrase(phrase.replace("-", " ").split(), acronym):
+                    found[phrase.lower()] = found.get(phrase.lower(), 0) + 1
+        vocab.spelled_out[acronym] = tuple(sorted(found, key=lambda p: -found[p]))
+    return vocab.spelled_out[acronym]
 
 
 _cache: dict[str, Vocabulary] = {}
@@ -145,9 +183,12 @@ def respell(text: str, store: IndexStore) -> str:
 
 def aliases(text: str, store: IndexStore) -> list[tuple[str, str]]:
     """``(acronym, expansion)`` for every defined acronym the question uses, or whose expansion it spells
-    out ("MOC" or "協力覚書"), one pair per expansion."""
+    out ("MOC" or "協力覚書"), and for every acronym it uses that the documents never write but whose
+    letters begin words they write in a row; one pair per expansion."""
     vocab = vocabulary(store)
     used = {m.group(1) for m in _ACRONYM_USE.finditer(text)}
     folded = normalize(text)
-    return [(acronym, expansion) for acronym, expansions in vocab.acronyms.items() for expansion in expansions
-            if acronym in used or normalize(expansion) in folded]
+    defined = [(acronym, expansion) for acronym, expansions in vocab.acronyms.items() for expansion in expansions
+               if acronym in used or normalize(expansion) in folded]
+    unwritten = sorted(used - vocab.capitals - set(vocab.acronyms))
+    return defined + [(acronym, phrase) for acronym in unwritten for phrase in phrases_spelling(acronym, vocab)]

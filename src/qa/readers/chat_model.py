@@ -26,13 +26,12 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 
-from qa.answerability import unknown_terms
+from qa.answerability import unknown_names
 from qa.compose import has_type, latest_year
 from qa.manifest import load_manifest
 from qa.polarity import YES_NO_WORDS, evidence_lead, is_yes_no
 from qa.readers.base import Draft, ReadRequest, Sentence
 from qa.readers.checks import NO_ANSWER, Claim, Item, amount_of, attribute, claims, computed, unsupported
-from qa.text import name_tokens
 
 Written = Generator[str, None, "Draft | None"]  # text as the model writes it; returns the checked draft, or None
 log = logging.getLogger("qa.readers.chat_model")
@@ -175,7 +174,7 @@ class ChatModelReader:
         if not request.baseline.abstained:
             return ""
         query, store = request.query, request.store
-        if names := unknown_terms(query, store) & name_tokens(query.text):
+        if names := unknown_names(query, store):
             return f"the documents never name {', '.join(sorted(names))}"
         if query.answer_type and query.answer_type not in COUNTED:
             after = latest_year(store) if query.future else 0

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.answerability import unknown_terms
+from qa.answerability import unknown_names
 from qa.compose import Policy, compose
 from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
 from qa.readers.base import Draft, ReadRequest
-from qa.text import name_tokens
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -55,7 +54,7 @@ class ExtractiveReader:
         primary document in brief when it asks for the main points of no section in particular; the
         commentary's FAQ answer when the top passage is an FAQ entry asking the same; the plain answer
         when it names nothing or asks one fact; else the section it is about, in brief."""
-        if unknown_terms(query, store) & name_tokens(query.text):  # "… Korean companies?"
+        if unknown_names(query, store):  # "… Korean companies?"
             return draft
         primary = self.policy.primary
         topic = topic_section(query, ranked, store)
