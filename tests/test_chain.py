@@ -442,3 +442,29 @@ def test_a_japanese_sentence_ending_in_the_question_particle_is_the_one_that_ask
     assert split_context("仙台に住んでいます。東北電力はどこと契約しましたか。", "ja") == (
         "東北電力はどこと契約しましたか。", "仙台に住んでいます。")
     assert split_context("東北電力が契約しました。それは石炭です。", "ja") == ("東北電力が契約しました。それは石炭です。", "")
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("What is the article about?", "en"), ("この解説記事は何について書かれていますか。", "ja"),
+    ("What are the main points of the article?", "en"),
+])
+def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain, question, lang):
+    answer = chain.invoke(question)
+    store = chain.index.get()
+    tops = list(dict.fromkeys(c.section.split(" > ")[0] for c in store.chunks if c.doc == "blog" and c.lang == lang))
+    assert not answer.abstained and {c.doc for c in answer.citations} == {"blog"}, answer.answer
+    assert len(answer.citations) == len(tops)  # one statement per top-level section
+    assert "?" not in answer.answer and "？" not in answer.answer, answer.answer  # its questions are left out
+
+
+def test_a_name_that_opens_a_sentence_is_taken_whole():
+    from qa.text import name_words
+
+    assert name_words("Mitsubishi Electric (data centers): $30 billion") == {"mitsubishi electric"}
+    assert name_words("The United States and Japan signed it.") == frozenset()
+    assert name_words("Up to $25 billion with Toshiba.") == {"toshiba"}
+
+
+def test_a_wrong_name_is_corrected_with_the_whole_right_name(chain):
+    answer = chain.invoke("Is Toyota investing $30 billion?")
+    assert "Mitsubishi Electric, not Toyota" in answer.answer, answer.answer

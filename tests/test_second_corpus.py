@@ -470,3 +470,10 @@ def test_a_question_about_two_named_parties_is_answered_for_each(chain2):
     result = _ask(chain2, "What do Minatotech and the Shiomi Port Authority work on?")
     assert "Shiomi Port Authority" in result["answer"] and "Minatotech" in result["answer"], result["answer"]
     assert len({c["text"] for c in result["citations"]}) >= 2, "each party's own passage is cited"
+
+
+@pytest.mark.parametrize(("question", "lang"), [("What is the editorial about?", "en"), ("社説は何について書いていますか？", "ja")])
+def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain2, question, lang):
+    result = _ask(chain2, question)
+    assert not result["abstained"] and result["language"] == lang, result["answer"]
+    assert {c["doc"] for c in result["citations"]} == {COMMENTARY}, result["citations"]

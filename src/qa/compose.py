@@ -32,7 +32,7 @@ from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
 from qa.terms import content_probability
-from qa.text import REGION, has_cjk, name_tokens, name_words, place_mentions, romaji_key, tokens
+from qa.text import REGION, has_cjk, is_question, name_tokens, name_words, place_mentions, romaji_key, tokens
 from qa.ubiquity import SETTING_SHARE, beyond_setting, is_setting, ubiquitous
 
 DENSE_WEIGHT = 0.5
@@ -186,13 +186,6 @@ def _aliased(query: Query, found: frozenset[str]) -> frozenset[str]:
     if not query.aliases:
         return found
     return found | {term for term, group in query.aliases if set(group) <= found}
-
-
-def is_question(text: str) -> bool:
-    """A sentence that asks rather than states: it ends in a question mark, or in Japanese's sentence-final
-    question particle か ("…とお考えではありませんか。")."""
-    text = text.rstrip()
-    return text.endswith(("?", "？")) or text.rstrip("。").endswith("か")
 
 
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.chunks import SECTION_SEPARATOR
-from qa.compose import Candidate, is_question, score_units
-from qa.readable import strip_label
+from qa.compose import Candidate, score_units
+from qa.readable import points_back, strip_label
 from qa.readers.base import Sentence
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
+from qa.text import is_question
 from qa.ubiquity import ubiquitous
 
 SECTION_VOTERS = 12  # retrieved passages that vote for the section a broad question is about
@@ -149,10 +150,16 @@ def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
     return (store.by_id[backing], candidate.chunk) if backing else (candidate.chunk,)
 
 
-def document_digest(query: Query, store: IndexStore, primary: str) -> list[Sentence]:
-    """The primary document in brief: the lead sentence of the first passage of each top-level section."""
-    leads: dict[str, int] = {}
-    for index in store.doc_chunks(primary, query.lang):
-        if store.chunks[index].units:
-            leads.setdefault(top_section(store.chunks[index].section), index)
-    return [Sentence(store.chunks[i].units[0], (i,), primary) for i in leads.values()]
+def document_digest(query: Query, store: IndexStore, doc: str) -> list[Sentence]:
+    """A document in brief: the first statement of each top-level section that reads on its own (no
+    question, no FAQ label, no opening "This …" that points back)."""
+    leads: dict[str, Sentence] = {}
+    for index in store.doc_chunks(doc, query.lang):
+        section = top_section(store.chunks[index].section)
+        if section in leads:
+            continue
+        for unit in store.chunks[index].units:
+            if not is_question(unit) and not points_back(strip_label(unit)):
+                leads[section] = Sentence(strip_label(unit), (index,), doc)
+                break
+    return list(leads.values())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qa.terms import is_framing
-from qa.text import detect_language, key_terms, normalize, sentences, trailing_noun
+from qa.text import detect_language, is_question, key_terms, normalize, sentences, trailing_noun
 
 MAX_QUESTION_CHARS = 2000
 
@@ -217,16 +217,11 @@ def is_follow_up(text: str, focus: tuple[str, ...]) -> bool:
     return not focus or opens_like_one or bool(_REFERS_BACK.search(text))
 
 
-# A sentence that asks: it ends in a question mark, or (Japanese) in the question particle か, with or
-# without a full stop ("…発表しましたか。").
-_ASKS = {"en": re.compile(r"[?？]$"), "ja": re.compile(r"[?？]$|か[。．.]?$")}
-
-
 def split_context(text: str, lang: str) -> tuple[str, str]:
     """``(question, context)``: the last sentence that asks, and what the asker wrote before it ("I work for
     a utility. Which companies will supply turbines?"); ``(text, "")`` for a single sentence."""
     parts = sentences(text, lang)
-    asking = [i for i, part in enumerate(parts) if _ASKS[lang].search(part.rstrip())]
+    asking = [i for i, part in enumerate(parts) if is_question(part)]
     if len(parts) < 2 or not asking or asking[-1] == 0:
         return text, ""
     last = asking[-1]

@@ -146,6 +146,13 @@ def _country_names() -> re.Pattern[str]:
                          if "," not in getattr(c, "common_name", c.name))
 
 
+def is_question(text: str) -> bool:
+    """A sentence that asks rather than states: it ends in a question mark, or in Japanese's sentence-final
+    question particle か ("…とお考えではありませんか。")."""
+    text = text.rstrip()
+    return text.endswith(("?", "？")) or text.rstrip("。．.").endswith("か")
+
+
 def name_tokens(text: str) -> frozenset[str]:
     """Tokens (as ``tokens`` gives them) of the proper names in a text: Japanese proper nouns by
     morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies"), and
@@ -156,6 +163,7 @@ def name_tokens(text: str) -> frozenset[str]:
 
 
 _LATIN_NAME = re.compile(r"(?<=[A-Za-z0-9,;] )[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9](?: (?:of |and |for )?[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9])*")
+_OPENING_NAME = re.compile(r"(?:^|(?<=[.!?:;。] ))[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9](?: (?:of |and |for )?[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9])+")
 _NOUN_PARTS = frozenset({"名詞", "接尾辞", "接頭辞"})
 
 
@@ -194,6 +202,14 @@ def proper_noun_readings(text: str) -> list[tuple[str, str]]:
             for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[1] == "固有名詞"]
 
 
+def _latin_runs(text: str) -> list[str]:
+    """Runs of capitalised Latin words inside a sentence, and those of two words or more that open one
+    ("Mitsubishi Electric (data centers): …", not "The …"); none that is part of a longer run."""
+    spans = [m.span() for m in _LATIN_NAME.finditer(text)]
+    spans += [m.span() for m in _OPENING_NAME.finditer(text) if m.group(0).split()[0].lower() not in EN_STOPWORDS]
+    return [text[a:b] for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
+
+
 def name_words(text: str) -> frozenset[str]:
     """Names of companies, people and bodies in a text, normalised: Japanese noun compounds holding a proper
     noun (that is no lone place name), and runs of capitalised Latin words inside a sentence that are
@@ -201,7 +217,7 @@ def name_words(text: str) -> frozenset[str]:
     "… in the United States")."""
     places = place_mentions(text)
     found = _japanese_names(text)
-    for run in _LATIN_NAME.findall(text):
+    for run in _latin_runs(text):
         rest = run
         for place in places:
             rest = rest.replace(place, "")

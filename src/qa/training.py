@@ -199,7 +199,8 @@ def gold_units(item: dict[str, Any], store: IndexStore, lang: str) -> set[tuple[
 def collect_units(chain: QAChain, items: list[dict[str, Any]]) -> _FeatureArrays:
     """Ranker feature rows of every unit of the retrieved passages, with gold labels, question numbers,
     section groups and whether the unit may answer at all (holds the kind of fact asked for)."""
-    from qa.compose import is_question, passage_features, unit_type_ok
+    from qa.compose import passage_features, unit_type_ok
+    from qa.text import is_question
     from qa.ranker import unit_rows
 
     store = chain.index.get()

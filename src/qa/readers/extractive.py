@@ -37,7 +37,17 @@ class ExtractiveReader:
         """The extractive answer for one reading of the question: ``hits`` are the passages it may quote,
         ``ranked`` the longer list a broad question's section vote reads."""
         draft = compose(query, focus_vector, hits, store, self.policy)
-        return self._broad(query, vector, ranked, store, draft) if query.broad else draft
+        if query.broad:
+            return self._broad(query, vector, ranked, store, draft)
+        if draft.abstained and query.document and not query.focus_tokens:  # "What is the article about?"
+            return self._digest(query, store, query.document) or draft
+        return draft
+
+    @staticmethod
+    def _digest(query: Query, store: IndexStore, doc: str) -> Draft | None:
+        """One document in brief, or None when it has no passage in the question's language."""
+        digest = document_digest(query, store, doc)
+        return Draft(sentences=digest, brief=True) if digest else None
 
     def read(self, request: ReadRequest, config: RunnableConfig | None = None) -> Draft:
         return request.baseline
@@ -51,7 +61,8 @@ class ExtractiveReader:
     def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore,
                draft: Draft) -> Draft:
         """A broad question: the plain answer when it names something the documents never use; the
-        primary document in brief when it asks for the main points of no section in particular; the
+        document it names (else the primary one) in brief when it asks for the main points of no section
+        in particular; the
         commentary's FAQ answer when the top passage is an FAQ entry asking the same; the plain answer
         when it names nothing or asks one fact; else the section it is about, in brief."""
         if unknown_names(query, store):  # "… Korean companies?"
@@ -59,8 +70,8 @@ class ExtractiveReader:
         primary = self.policy.primary
         topic = topic_section(query, ranked, store)
         if query.summary and not (topic and topic.named):
-            if digest := document_digest(query, store, primary):
-                return Draft(sentences=digest, brief=True)
+            if digest := self._digest(query, store, query.document or primary):
+                return digest
         if faq := faq_answer(query, vector, ranked[:1], store):
             return Draft(sentences=faq, brief=True)
         if not query.focus_tokens and not query.summary:  # "Why?" alone
