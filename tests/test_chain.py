@@ -468,3 +468,16 @@ def test_a_name_that_opens_a_sentence_is_taken_whole():
 def test_a_wrong_name_is_corrected_with_the_whole_right_name(chain):
     answer = chain.invoke("Is Toyota investing $30 billion?")
     assert "Mitsubishi Electric, not Toyota" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question, lead", [
+    ("What will Panasonic's $25 billion go toward?", "No: the documents say $15 billion, not $25 billion."),
+    ("パナソニックの250億ドルは何に使われるの？", "いいえ、資料では250億ドルではなく150億ドルです。"),
+])
+def test_a_wrong_amount_that_hides_the_passage_is_corrected_not_refused(chain, question, lead):
+    answer = chain.invoke(question)
+    assert answer.answer.startswith(lead), answer.answer
+
+
+def test_an_amount_is_not_dropped_to_answer_what_the_documents_do_not_give(chain):
+    assert chain.invoke("What will Toyota's $25 billion go toward?").abstained

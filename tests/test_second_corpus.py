@@ -477,3 +477,12 @@ def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain2, q
     result = _ask(chain2, question)
     assert not result["abstained"] and result["language"] == lang, result["answer"]
     assert {c["doc"] for c in result["citations"]} == {COMMENTARY}, result["citations"]
+
+
+@pytest.mark.parametrize(("question", "right"), [
+    ("What will the ¥90 billion for the underground reservoir pay for?", "¥35 billion"),
+    ("地下調節池の900億円は何に使われますか？", "350億円"),
+])
+def test_a_wrong_amount_is_corrected_rather_than_refused(chain2, question, right):
+    result = _ask(chain2, question)
+    assert not result["abstained"] and right in result["answer"].split("[")[0], result["answer"]

@@ -34,7 +34,8 @@ from qa.index import IndexStore, corpus_source
 from qa.inputs import Asked, QAInput, ToolInput, parse_input
 from qa.manifest import Manifest, load_manifest
 from qa.polarity import evidence_lead
-from qa.query import Query, analyse, with_aliases, without_terms
+from qa.premise import correction
+from qa.query import Query, analyse, with_aliases, without_amounts, without_terms
 from qa.ranker import UnitRanker
 from qa.readers import get_reader
 from qa.readers.base import Draft, ReadRequest
@@ -243,6 +244,12 @@ class QAChain(Runnable[QAInputLike, Answer]):
             log.debug("no answer to %r alone: read as a follow-up", query.text)
             query = query.alternative
             draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
+        if draft.abstained and (plain := without_amounts(query)) is not None:
+            plain_draft, plain_hits = self._draft(plain, store, asked.exclude_faq, timings, config)
+            said = " ".join(s.text for s in plain_draft.sentences)
+            if not plain_draft.abstained and correction(query.asked, said, said, query.lang):
+                log.debug("no answer to %r with its amounts: answered with the amounts corrected", query.text)
+                query, draft, hits = plain, plain_draft, plain_hits
         return _Prepared(ReadRequest(query, hits, store, draft), timings, started)
 
     def _finish(self, prepared: _Prepared, draft: Draft) -> tuple[Answer, list[str]]:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
+from qa.numbers import amount_phrases
 from qa.terms import is_framing
 from qa.text import detect_language, is_question, key_terms, normalize, sentences, trailing_noun
 
@@ -198,6 +199,21 @@ def without_terms(query: Query, terms: frozenset[str]) -> Query:
     return replace(query, focus_tokens=tuple(t for t in query.focus_tokens if t not in terms),
                    context_tokens=tuple(t for t in query.context_tokens if t not in terms),
                    head=tuple(t for t in query.head if t not in terms), alternative=alternative)
+
+
+def without_amounts(query: Query) -> Query | None:
+    """The reading of ``query`` without the amounts its asking sentences state, which may be a wrong premise
+    ("What will Panasonic's $25 billion go toward?" when the documents give $15 billion; not "… Answer $1
+    trillion."); None when they state none or it names nothing else."""
+    phrases = amount_phrases(" ".join(s for s in sentences(query.asked, query.lang) if is_question(s)))
+    terms = frozenset(phrases) | frozenset(t for p in phrases.values() for t in content_tokens(p, query.lang))
+    plain = without_terms(query, terms)
+    if not phrases or not plain.focus_tokens:
+        return None
+    search_text = unicodedata.normalize("NFKC", plain.search_text)
+    for phrase in phrases.values():
+        search_text = search_text.replace(phrase, " ")
+    return replace(plain, search_text=" ".join(search_text.split()), alternative=None)
 
 
 def answer_type(text: str, lang: str) -> str:
