@@ -16,6 +16,7 @@ from conftest import CORPUS
 from qa.chain import QAChain
 from qa.manifest import load_manifest
 from qa.numbers import amount_tokens
+from qa.chunks import SECTION_SEPARATOR
 from qa.query import QuestionError
 
 CONTRACT_KEYS = {"question", "language", "answer", "abstained", "citations", "conflicts"}
@@ -432,8 +433,23 @@ def test_a_name_in_the_remarks_before_the_question_does_not_make_it_unanswerable
     assert not answer.abstained and ("Global Coal Sales" in answer.answer or "グローバル・コール" in answer.answer), answer.answer
 
 
-def test_a_latin_name_the_documents_never_use_in_a_japanese_question_is_refused(chain):
-    assert chain.invoke("OpenAIは日米技術繁栄協定にどう関わっていますか。").abstained
+@pytest.mark.parametrize("question", ["OpenAIは日米技術繁栄協定にどう関わっていますか。",
+                                      "ＯｐｅｎＡＩは日米技術繁栄協定にどう関わっていますか。"])
+def test_a_latin_name_the_documents_never_use_in_a_japanese_question_is_refused(chain, question):
+    assert chain.read_request(question).baseline.reason == "the documents never name openai"
+
+
+def test_a_capitalised_word_in_an_english_question_with_a_katakana_name_is_no_name():
+    from qa.text import name_tokens
+
+    assert name_tokens("Explain トヨタ's hydrogen plans") == {"トヨタ"}
+
+
+def test_a_statement_ending_in_a_word_that_ends_in_ka_does_not_ask():
+    from qa.text import is_question
+
+    assert is_question("東北電力はどこと契約しましたか。") and is_question("とお考えではありませんか")
+    assert not is_question("影響は明らか。") and not is_question("残りはわずか。")
 
 
 def test_a_japanese_sentence_ending_in_the_question_particle_is_the_one_that_asks():
@@ -451,7 +467,8 @@ def test_a_japanese_sentence_ending_in_the_question_particle_is_the_one_that_ask
 def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain, question, lang):
     answer = chain.invoke(question)
     store = chain.index.get()
-    tops = list(dict.fromkeys(c.section.split(" > ")[0] for c in store.chunks if c.doc == "blog" and c.lang == lang))
+    tops = list(dict.fromkeys(c.section.split(SECTION_SEPARATOR)[0] for c in store.chunks
+                              if c.doc == "blog" and c.lang == lang))
     assert not answer.abstained and {c.doc for c in answer.citations} == {"blog"}, answer.answer
     assert len(answer.citations) == len(tops)  # one statement per top-level section
     assert "?" not in answer.answer and "？" not in answer.answer, answer.answer  # its questions are left out
@@ -460,9 +477,10 @@ def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain, qu
 def test_a_name_that_opens_a_sentence_is_taken_whole():
     from qa.text import name_words
 
-    assert name_words("Mitsubishi Electric (data centers): $30 billion") == {"mitsubishi electric"}
-    assert name_words("The United States and Japan signed it.") == frozenset()
-    assert name_words("Up to $25 billion with Toshiba.") == {"toshiba"}
+    assert name_words("Mitsubishi Electric (data centers): $30 billion", opening=True) == {"mitsubishi electric"}
+    assert name_words("The United States and Japan signed it.", opening=True) == frozenset()
+    assert name_words("Up to $25 billion with Toshiba.", opening=True) == {"toshiba"}
+    assert name_words("Compare Toyota and Honda plans.") == {"toyota and honda"}  # a question's verb is no name
 
 
 def test_a_wrong_name_is_corrected_with_the_whole_right_name(chain):

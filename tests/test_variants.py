@@ -92,8 +92,19 @@ def test_an_acronym_the_documents_never_write_is_read_as_the_phrase_whose_initia
     assert aliases("Who signs for the PM?", store) == [("PM", "prime minister")]
     # two letters fit too many phrases: only capitalised words, so "important point" is no "IP"
     assert aliases("What about IP?", store) == []
-    # words across punctuation are no phrase ("sets the rules; the Prime" is no RP)
-    assert aliases("What does the RP say?", store) == []
+    # words across punctuation are no phrase ("sets the rules; the Prime" is no SRP)
+    assert aliases("What does the SRP say?", store) == []
+
+
+def test_an_acronym_is_no_alias_of_a_name_tail_a_letter_of_an_abbreviation_or_of_several_phrases():
+    texts = ["The Flood Defense Act sets the rules.", "Expanding U.S. Exports matters.",
+             "Delta Corp builds it. Dune Crest owns it.", "The Shiomi Port Authority runs it."]
+    store = _Store(chunks=[_Chunk(t) for t in texts], version="test-acronym-limits")
+    assert aliases("What about the DA?", store) == []  # "Defense Act" is the tail of "Flood Defense Act"
+    assert aliases("What about the EU?", store) == []  # the "U" of "U.S." is no word
+    assert aliases("What about the DC?", store) == []  # Delta Corp or Dune Crest: no alias of either
+    assert aliases("What about the SPA?", store) == [("SPA", "shiomi port authority")]
+    assert aliases("What about R&D?", store) == []
 
 
 def test_an_acronym_the_documents_write_themselves_is_not_spelt_out():

@@ -98,7 +98,7 @@ def unknown_terms(query: Query, store: IndexStore) -> frozenset[str]:
     """Key terms of the question that no passage of the corpus uses, in any language, and that stand for
     nothing the documents write (an acronym of their words is known by its words)."""
     return frozenset(t for t in query.focus_tokens if is_unknown(t, store) and not any(
-        not any(is_unknown(x, store) for x in group) for group in query.alias_groups(t)))
+        all(not is_unknown(x, store) for x in group) for group in query.alias_groups(t)))
 
 
 def unknown_names(query: Query, store: IndexStore) -> frozenset[str]:

@@ -23,7 +23,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
 from qa.answer import Answer, AnswerChunk, Citation
-from qa.answerability import AnswerabilityModel
+from qa.answerability import AnswerabilityModel, unknown_names
 from qa.compose import Policy
 from qa.config import Settings
 from qa.conflicts import disputed_blocks, load_conflicts
@@ -42,7 +42,7 @@ from qa.readers.base import Draft, ReadRequest
 from qa.readers.extractive import ExtractiveReader
 from qa.retriever import Hit, build_retriever, hits_of
 from qa.terms import is_known_content
-from qa.text import name_tokens
+from qa.text import name_tokens, tokens
 from qa.ubiquity import beyond_setting
 from qa.variants import aliases, respell
 
@@ -244,10 +244,12 @@ class QAChain(Runnable[QAInputLike, Answer]):
             log.debug("no answer to %r alone: read as a follow-up", query.text)
             query = query.alternative
             draft, hits = self._draft(query, store, asked.exclude_faq, timings, config)
-        if draft.abstained and (plain := without_amounts(query)) is not None:
+        if draft.abstained and not unknown_names(query, store) and (plain := without_amounts(query)) is not None:
             plain_draft, plain_hits = self._draft(plain, store, asked.exclude_faq, timings, config)
             said = " ".join(s.text for s in plain_draft.sentences)
-            if not plain_draft.abstained and correction(query.asked, said, said, query.lang):
+            named = name_tokens(query.asked) & set(plain.focus_tokens)
+            if not plain_draft.abstained and not plain_draft.brief and named <= set(tokens(said)) \
+                    and correction(query.asked, said, said, query.lang):
                 log.debug("no answer to %r with its amounts: answered with the amounts corrected", query.text)
                 query, draft, hits = plain, plain_draft, plain_hits
         return _Prepared(ReadRequest(query, hits, store, draft), timings, started)

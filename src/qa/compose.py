@@ -21,6 +21,7 @@ from qa.answerability import (
     features,
     is_unknown,
     term_in,
+    term_weight,
     unknown_share,
     unknown_names,
 )
@@ -31,7 +32,6 @@ from qa.ranker import UnitRanker, unit_rows
 from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
-from qa.terms import content_probability
 from qa.text import REGION, has_cjk, is_question, name_tokens, name_words, place_mentions, romaji_key, tokens
 from qa.ubiquity import SETTING_SHARE, beyond_setting, is_setting, ubiquitous
 
@@ -131,7 +131,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     """Every unit of the retrieved passages in the question's language, best first."""
     weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store, sentence=True)}
     total = sum(weights.values()) or 1.0
-    content = {t: w * content_probability(t) for t, w in weights.items()}  # as passage coverage weighs them
+    content = {t: term_weight(t, query.lang, store) for t in weights}  # as passage coverage weighs them
     content_total = sum(content.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []
@@ -155,13 +155,9 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             # the passage's first sentence and its headings say what a later sentence is about ("It costs …")
             lead = unit_token_sets[0] - unit_tokens if n else frozenset()
             leans_on_lead = any(t in lead and ":" not in t for t in weights)  # a name, not an amount
-
-            def held(w: dict[str, float]) -> float:
-                return _held_weight(w, unit_tokens, lead, section_tokens, twin_terms)
-
-            lexical = held(weights)
+            lexical = _held_weight(weights, unit_tokens, lead, section_tokens, twin_terms)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
-            unit_coverage = held(content) / content_total
+            unit_coverage = _held_weight(content, unit_tokens, lead, section_tokens, twin_terms) / content_total
             score += RANK_WEIGHT * hit.score / top
             candidate = Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
                                   leans_on_lead)

@@ -152,7 +152,7 @@ def _with_support(candidate: Candidate, store: IndexStore) -> tuple[int, ...]:
 
 def document_digest(query: Query, store: IndexStore, doc: str) -> list[Sentence]:
     """A document in brief: the first statement of each top-level section that reads on its own (no
-    question, no FAQ label, no opening "This …" that points back)."""
+    question, no opening "This …" that points back), without its FAQ label."""
     leads: dict[str, Sentence] = {}
     for index in store.doc_chunks(doc, query.lang):
         section = top_section(store.chunks[index].section)

@@ -64,7 +64,7 @@ def name_correction(query: Query, answer: str, chunks: tuple[int, ...], store: I
              if names_beyond_setting(name, store) and (words := set(tokens(name)))
              and not any(term_in(w, held, text) or w.replace(".", "") in undotted for w in words)
              and all(not is_unknown(w, store) for w in words)]
-    right = [name for name in (_without_setting(n, setting) for n in name_words(answer))
+    right = [name for name in (_without_setting(n, setting) for n in name_words(answer, opening=True))
              if not set(tokens(name)) & asked and names_beyond_setting(name, store)]
     if not wrong or not right:
         return ""

@@ -124,7 +124,8 @@ class Query:
     head: tuple[str, ...] = ()  # the noun the question asks for ("operator" of "Which data center operator …?")
 
     def alias_groups(self, term: str) -> list[tuple[str, ...]]:
-        """What a passage may hold instead of ``term``: the other form of an acronym the documents define."""
+        """What a passage may hold instead of ``term``: the other form of an acronym the documents define or
+        whose words they write."""
         return [group for t, group in self.aliases if t == term]
 
     @property

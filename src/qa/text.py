@@ -148,9 +148,15 @@ def _country_names() -> re.Pattern[str]:
 
 def is_question(text: str) -> bool:
     """A sentence that asks rather than states: it ends in a question mark, or in Japanese's sentence-final
-    question particle か ("…とお考えではありませんか。")."""
+    question particle か ("…とお考えではありませんか。"; not the か of 明らか)."""
     text = text.rstrip()
-    return text.endswith(("?", "？")) or text.rstrip("。．.").endswith("か")
+    if text.endswith(("?", "？")):
+        return True
+    text = text.rstrip("。．.")
+    if not text.endswith("か"):
+        return False
+    last = list(_morphemes(normalize(text[-12:])))[-1:]  # the particle か, not 明らか or わずか
+    return bool(last) and last[0].surface() == "か" and last[0].part_of_speech()[0] == "助詞"
 
 
 def name_tokens(text: str) -> frozenset[str]:
@@ -158,7 +164,9 @@ def name_tokens(text: str) -> frozenset[str]:
     morphology, English words capitalised inside a sentence ("Korean" in "affect Korean companies"), and
     in Japanese text every capitalised Latin word (「OpenAIは…」)."""
     found = {m.normalized_form() for m in _morphemes(normalize(text)) if m.part_of_speech()[1] == "固有名詞"}
-    inside = re.findall(r"(?<![A-Za-z0-9])[A-Z][A-Za-z-]*" if has_cjk(text) else r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*", text)
+    japanese = detect_language(text) == "ja"
+    inside = re.findall(r"(?<![A-Za-z0-9])[A-Z][A-Za-z-]*" if japanese else r"(?<=[A-Za-z,;] )[A-Z][A-Za-z-]*",
+                        unicodedata.normalize("NFKC", text))
     return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
 
 
@@ -202,22 +210,25 @@ def proper_noun_readings(text: str) -> list[tuple[str, str]]:
             for m in tokenizer.tokenize(run, mode) if m.part_of_speech()[1] == "固有名詞"]
 
 
-def _latin_runs(text: str) -> list[str]:
-    """Runs of capitalised Latin words inside a sentence, and those of two words or more that open one
-    ("Mitsubishi Electric (data centers): …", not "The …"); none that is part of a longer run."""
+def _latin_runs(text: str, opening: bool) -> list[str]:
+    """Runs of capitalised Latin words inside a sentence and, with ``opening``, those of two words or more
+    that open one ("Mitsubishi Electric (data centers): …", not "The …"); none that is part of a longer run."""
     spans = [m.span() for m in _LATIN_NAME.finditer(text)]
-    spans += [m.span() for m in _OPENING_NAME.finditer(text) if m.group(0).split()[0].lower() not in EN_STOPWORDS]
+    if opening:
+        spans += [m.span() for m in _OPENING_NAME.finditer(text) if m.group(0).split()[0].lower() not in EN_STOPWORDS]
     return [text[a:b] for a, b in spans if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
 
 
-def name_words(text: str) -> frozenset[str]:
+def name_words(text: str, opening: bool = False) -> frozenset[str]:
     """Names of companies, people and bodies in a text, normalised: Japanese noun compounds holding a proper
     noun (that is no lone place name), and runs of capitalised Latin words inside a sentence that are
     neither stop words nor a place name ("… with Westinghouse", "… the Shiomi Port Authority"; not
-    "… in the United States")."""
+    "… in the United States"). With ``opening``, for text that states rather than asks (a passage's
+    sentence), a run of two capitalised words or more that opens a sentence is a name too; a question's
+    opening words may be a verb ("Compare Toyota and Honda")."""
     places = place_mentions(text)
     found = _japanese_names(text)
-    for run in _latin_runs(text):
+    for run in _latin_runs(text, opening):
         rest = run
         for place in places:
             rest = rest.replace(place, "")

@@ -12,7 +12,7 @@
 - **Readings**: a katakana word the corpus never uses that is how one of its kanji names is read
   (ムラタ ~ 村田) is read as that name.
 
-Both are mined from the index's own chunks, once per index version.
+All are mined from the index's own chunks, once per index version (acronyms' phrases when first asked).
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ _ACRONYM_USE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&-]{1,9})s?(?![A-Za-z0-
 _SMALL_WORDS = frozenset({"of", "to", "and", "the", "for", "a", "an", "in", "on"})  # may go unabbreviated
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]{4,}")
 _NAME = re.compile(r"[A-Z](?:[A-Za-z0-9&-]|'(?!s\b)){3,}")  # a capitalised word (without a possessive 's)
-_WORD = re.compile(r"\b[a-z]{5,}\b")
+_WORD = re.compile(r"\b[a-z]{5,}\b")  # a lower-case word long enough to be misspelt by a letter
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
-_PLAIN = re.compile(r"[A-Za-z]+(?:[ -][A-Za-z]+)*")  # words in a row, with no punctuation between them  # a lower-case word long enough to be misspelt by a letter
+_PLAIN = re.compile(r"[A-Za-z]+(?:[ -][A-Za-z]+)*")  # words in a row, with no punctuation between them
+MAX_PHRASE_CHARS = 120  # what an acronym stands for is no longer than this
+MAX_LOOKED_UP = 4096  # acronyms whose phrases are remembered per index version
 CHARS_PER_EDIT = 5  # a near-miss spelling differs by at most one edit per this many characters
 
 
@@ -106,36 +108,53 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
     )
 
 
-def _is_phrase(words: list[str], acronym: str) -> bool:
-    """Words that an acronym may stand for: no stop word but small words inside, and capitalised when the
-    acronym has two letters only (any two initials fit too many phrases)."""
+def _is_phrase(words: list[str], letters: int, capitalised_before: bool) -> bool:
+    """Words that an acronym may stand for: no one-letter word ("U" of "U.S."), no stop word but one small
+    word inside, not the tail of a longer capitalised name, and capitalised words when the acronym has
+    fewer than four letters (any two or three initials fit too many lower-case phrases)."""
+    small = [n for n, w in enumerate(words) if w.lower() in _SMALL_WORDS]
+    if capitalised_before or len(small) > 1 or any(n in (0, len(words) - 1) for n in small):
+        return False
     for n, word in enumerate(words):
-        small = word.lower() in _SMALL_WORDS
-        if word.lower() in EN_STOPWORDS and not (small and 0 < n < len(words) - 1):
+        if len(word) < 2 or (word.lower() in EN_STOPWORDS and n not in small):
             return False
-        if len(acronym) < 3 and not small and not word[0].isupper():
+        if letters < 4 and n not in small and not word[0].isupper():
             return False
     return True
 
 
 def phrases_spelling(acronym: str, vocab: Vocabulary) -> tuple[str, ...]:
-    """The phrases of the corpus whose initials spell ``acronym`` (lower case, most written first)."""
-    if acronym not in vocab.spelled_out:
-        found: dict[str, int] = {}
-        last = acronym[-1].lower()
-        for text in vocab.latin_texts:
-            for word in _LATIN_WORD.finditer(text):
-                if word.group(0).split("-")[-1][:1].lower() != last:
-                    continue
-                phrase = _expansion(text[:word.end()], acronym)
-                if phrase and _PLAIN.fullmatch(phrase) and _is_phrase(phrase.replace("-", " ").split(), acronym):
-                    found[phrase.lower()] = found.get(phrase.lower(), 0) + 1
-        vocab.spelled_out[acronym] = tuple(sorted(found, key=lambda p: -found[p]))
+    """The phrase of the corpus whose initials spell ``acronym``, in lower case: the one written most often,
+    and none when two are written equally often (an acronym is no alias of several things)."""
+    with _lock:
+        if acronym in vocab.spelled_out:
+            return vocab.spelled_out[acronym]
+    letters = sum(c.isalpha() for c in acronym)
+    found: dict[str, int] = {}
+    last = acronym[-1].lower()
+    for text in vocab.latin_texts:
+        for word in _LATIN_WORD.finditer(text):
+            if word.group(0).split("-")[-1][:1].lower() != last:
+                continue
+            before = text[max(0, word.end() - MAX_PHRASE_CHARS):word.end()]
+            phrase = _expansion(before, acronym)
+            if not phrase or not _PLAIN.fullmatch(phrase):
+                continue
+            preceding = text[:word.end() - len(phrase)].rstrip().rsplit(" ", 1)[-1]
+            longer = preceding[:1].isupper() and preceding.lower() not in EN_STOPWORDS  # "Flood" of "Flood Defense Act"
+            if _is_phrase(phrase.replace("-", " ").split(), letters, longer):
+                found[phrase.lower()] = found.get(phrase.lower(), 0) + 1
+    ranked = sorted(found.items(), key=lambda item: -item[1])
+    unique = ranked[:1] if len(ranked) == 1 or (ranked and ranked[0][1] > ranked[1][1]) else []
+    with _lock:
+        if len(vocab.spelled_out) >= MAX_LOOKED_UP:
+            vocab.spelled_out.clear()
+        vocab.spelled_out[acronym] = tuple(phrase for phrase, _ in unique)
     return vocab.spelled_out[acronym]
 
 
 _cache: dict[str, Vocabulary] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def vocabulary(store: IndexStore) -> Vocabulary:
@@ -190,5 +209,5 @@ def aliases(text: str, store: IndexStore) -> list[tuple[str, str]]:
     folded = normalize(text)
     defined = [(acronym, expansion) for acronym, expansions in vocab.acronyms.items() for expansion in expansions
                if acronym in used or normalize(expansion) in folded]
-    unwritten = sorted(used - vocab.capitals - set(vocab.acronyms))
+    unwritten = sorted(used - vocab.capitals)  # a defined acronym is written in its parentheses
     return defined + [(acronym, phrase) for acronym in unwritten for phrase in phrases_spelling(acronym, vocab)]

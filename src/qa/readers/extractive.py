@@ -62,16 +62,15 @@ class ExtractiveReader:
                draft: Draft) -> Draft:
         """A broad question: the plain answer when it names something the documents never use; the
         document it names (else the primary one) in brief when it asks for the main points of no section
-        in particular; the
-        commentary's FAQ answer when the top passage is an FAQ entry asking the same; the plain answer
-        when it names nothing or asks one fact; else the section it is about, in brief."""
+        in particular; the commentary's FAQ answer when the top passage is an FAQ entry asking the same;
+        the plain answer when it names nothing or asks one fact; else the section it is about, in brief."""
         if unknown_names(query, store):  # "… Korean companies?"
             return draft
         primary = self.policy.primary
         topic = topic_section(query, ranked, store)
-        if query.summary and not (topic and topic.named):
-            if digest := self._digest(query, store, query.document or primary):
-                return digest
+        if query.summary and not (topic and topic.named) and (
+                digest := self._digest(query, store, query.document or primary)):
+            return digest
         if faq := faq_answer(query, vector, ranked[:1], store):
             return Draft(sentences=faq, brief=True)
         if not query.focus_tokens and not query.summary:  # "Why?" alone
