@@ -21,7 +21,6 @@ from qa.answerability import (
     features,
     is_unknown,
     term_in,
-    term_weight,
     unknown_share,
     unknown_names,
 )
@@ -131,8 +130,6 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
     """Every unit of the retrieved passages in the question's language, best first."""
     weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store, sentence=True)}
     total = sum(weights.values()) or 1.0
-    content = {t: term_weight(t, query.lang, store) for t in weights}  # as passage coverage weighs them
-    content_total = sum(content.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []
     for hit in hits:
@@ -157,7 +154,7 @@ def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexS
             leans_on_lead = any(t in lead and ":" not in t for t in weights)  # a name, not an amount
             lexical = _held_weight(weights, unit_tokens, lead, section_tokens, twin_terms)
             score = DENSE_WEIGHT * float(similarity) + LEXICAL_WEIGHT * lexical / total
-            unit_coverage = _held_weight(content, unit_tokens, lead, section_tokens, twin_terms) / content_total
+            unit_coverage = lexical / total
             score += RANK_WEIGHT * hit.score / top
             candidate = Candidate(unit, index, hit.key, chunk.doc, score, float(similarity), unit_coverage, n,
                                   leans_on_lead)
