@@ -170,8 +170,10 @@ def name_tokens(text: str) -> frozenset[str]:
     return frozenset(found) | frozenset(_latin_words(normalize(" ".join(inside))))
 
 
-_LATIN_NAME = re.compile(r"(?<=[A-Za-z0-9,;] )[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9](?: (?:of |and |for )?[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9])*")
-_OPENING_NAME = re.compile(r"(?:^|(?<=[.!?:;。] ))[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9](?: (?:of |and |for )?[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9])+")
+_CAPITALISED = r"[A-Z][A-Za-z0-9&.-]*[A-Za-z0-9]"  # one capitalised word
+_JOINED = rf"(?: (?:of |and |for )?{_CAPITALISED})"  # the next word of a name run
+_LATIN_NAME = re.compile(rf"(?<=[A-Za-z0-9,;] ){_CAPITALISED}{_JOINED}*")  # inside a sentence
+_OPENING_NAME = re.compile(rf"(?:^|(?<=[.!?:;。] )){_CAPITALISED}{_JOINED}+")  # two words or more opening one
 _NOUN_PARTS = frozenset({"名詞", "接尾辞", "接頭辞"})
 
 
