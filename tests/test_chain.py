@@ -115,6 +115,18 @@ def test_a_question_for_a_place_or_a_date_needs_one_in_the_answer(chain):
     assert "Louisiana" in chain.invoke("Which state will host the shale investment by JERA?").answer
 
 
+def test_what_a_question_sets_aside_is_the_noun_before_the_marker_and_its_topic_stays_asked(chain):
+    from qa.query import analyse
+
+    query = analyse("GEバーノバってSMR以外に何やるの?")
+    assert query.excluded == ("smr",) and {"ge", "バーノバ"} <= set(query.focus_tokens)
+    query = analyse("村田ってコンデンサ以外にも何か作るの?")
+    assert "村田" in query.focus_tokens and "村田" not in query.excluded and query.excluded
+    assert analyse("Apart from Westinghouse, who builds reactors?").excluded == ("westinghous",)
+    answer = chain.invoke("GEバーノバってSMR以外に何やるの?")
+    assert not answer.abstained and "高圧直流送電" in answer.answer
+
+
 def test_japanese_names_spelt_in_latin_letters_find_their_passage(chain):
     from qa.text import readings, romaji_query_tokens, tokens
 

@@ -181,15 +181,22 @@ def content_tokens(text: str, lang: str) -> tuple[str, ...]:
 
 def set_aside(text: str, lang: str) -> tuple[str, tuple[str, ...]]:
     """The question without what it sets aside, and the content terms of what it sets aside ("Apart from
-    Westinghouse, who …?" → "who …?", (westinghouse,)). A name set aside ends where its capitals end."""
+    Westinghouse, who …?" → "who …?", (westinghouse,)). A name set aside ends where its capitals end;
+    a Japanese one is the noun compound just before 以外 (「村田ってコンデンサ以外に…」 → コンデンサ)."""
     pattern = _EXCLUDING_JA if lang == "ja" else _EXCLUDING_EN
     excluded: list[str] = []
-    for match in pattern.finditer(text):
-        phrase = match.group(1)
+
+    def set_apart(match: re.Match[str]) -> str:
+        phrase, kept = match.group(1), ""
         if lang == "en" and (name := re.match(r"(?:[A-Z][\w&.-]*\s?)+", phrase)):
             phrase = name.group(0)
-        excluded += content_tokens(phrase, lang)
-    return pattern.sub(" ", text), tuple(dict.fromkeys(excluded))
+        elif lang == "ja" and (noun := trailing_noun(phrase)):
+            phrase, kept = noun, unicodedata.normalize("NFKC", phrase)[:-len(noun)]  # its topic stays asked
+        excluded.extend(content_tokens(phrase, lang))
+        return f"{kept} "
+
+    rest = pattern.sub(set_apart, text)
+    return rest, tuple(dict.fromkeys(excluded))
 
 
 def without_terms(query: Query, terms: frozenset[str]) -> Query:

@@ -196,9 +196,11 @@ def _japanese_names(text: str) -> set[str]:
 
 
 def trailing_noun(text: str) -> str:
-    """The noun compound a Japanese phrase ends with (「ENTRA1 Energyの親会社」 → 親会社)."""
+    """The noun compound a Japanese phrase ends with, as written but NFKC-normalised (「ENTRA1 Energyの親会社」 →
+    親会社, 「GEってSMR」 → SMR)."""
+    tokenizer, mode = _sudachi()
     run: list[str] = []
-    for morpheme in reversed(_morphemes(normalize(text))):
+    for morpheme in reversed(list(tokenizer.tokenize(unicodedata.normalize("NFKC", text.strip()), mode))):
         if morpheme.part_of_speech()[0] not in _NOUN_PARTS:
             break
         run.insert(0, morpheme.surface())
