@@ -127,6 +127,22 @@ def test_what_a_question_sets_aside_is_the_noun_before_the_marker_and_its_topic_
     assert not answer.abstained and "高圧直流送電" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "total"), [
+    ("AIインフラ投資に挙げられている3社の投資額を合計するといくらになりますか？", "750億ドル"),
+    ("What is the combined amount for the southern ports and the diamond grit facility?", "$1.1 billion"),
+    ("東芝とキャリアの投資額を合わせるといくら？", "450億ドル"),
+])
+def test_a_total_is_computed_by_code_from_the_items_it_adds(chain, question, total):
+    answer = chain.invoke(question)
+    assert not answer.abstained and total in answer.answer.split("[")[0], answer.answer
+    assert len(answer.answer.split("[")) > 2, "each addend's passage is cited"
+
+
+def test_a_question_with_total_in_it_that_one_passage_answers_is_no_sum(chain):
+    answer = chain.invoke("What is JERA's total investment in the United States?")
+    assert "more than $6 billion" in answer.answer and "The total is" not in answer.answer, answer.answer
+
+
 def test_japanese_names_spelt_in_latin_letters_find_their_passage(chain):
     from qa.text import readings, romaji_query_tokens, tokens
 

@@ -220,6 +220,17 @@ def test_a_count_no_passage_states_is_left_to_the_reader_to_count(store):
     assert draft.sentences[0].text == "There are 2" and model.calls
 
 
+def test_a_total_the_extractive_reader_computed_stands_without_asking_the_model(store):
+    model = Scripted(calls=[], letter="B", answer="- harbour: $9 billion [1]")
+    req = request(store, "What do the harbour and the railway cost in total?")
+    from qa.aggregate import aggregate
+
+    computed = aggregate(req.query, req.hits, store, store.chunks[0].doc)
+    assert computed is not None and computed.computed and computed.sentences[0].text.startswith("The total is $3.5 billion")
+    draft, _ = read(model, ReadRequest(req.query, req.hits, store, computed))
+    assert draft is computed and model.calls == [], "the model is not asked"
+
+
 def test_the_extractive_abstention_on_a_fact_question_stands(store):
     model = Scripted(calls=[], letter="H", answer="Gamma Ltd builds the harbour [1].")
     req = request(store, "Who insures the harbour?", baseline=Draft(abstained=True, reason="no answer"))
@@ -263,7 +274,9 @@ def test_every_prompt_opens_with_a_fixed_prefix_so_its_cache_is_reused(store, pr
 
 @pytest.mark.parametrize(("amount", "lang", "text"), [
     ("usd:3500000000", "en", "$3.5 billion"), ("usd:550000000000", "ja", "5,500億ドル"),
-    ("usd:500000000", "en", "$500 million"), ("pct:12.5", "ja", "12.5%"), ("num:3", "en", "3")])
+    ("usd:500000000", "en", "$500 million"), ("pct:12.5", "ja", "12.5%"), ("num:3", "en", "3"),
+    ("usd:513450000000", "ja", "5,134億5,000万ドル"), ("jpy:4500000000", "en", "¥4.5 billion"),
+    ("jpy:60000000000", "ja", "600億円")])
 def test_amounts_are_written_as_the_documents_write_them(amount, lang, text):
     assert format_amount(amount, lang) == text
 

@@ -486,3 +486,25 @@ def test_a_question_naming_only_a_document_gets_that_document_in_brief(chain2, q
 def test_a_wrong_amount_is_corrected_rather_than_refused(chain2, question, right):
     result = _ask(chain2, question)
     assert not result["abstained"] and right in result["answer"].split("[")[0], result["answer"]
+
+
+@pytest.mark.parametrize(("question", "total", "addends"), [
+    ("What do the levee raising and the storm-surge gates cost together?", "¥60 billion", ["¥42 billion", "¥18 billion"]),
+    ("堤防のかさ上げと高潮防潮扉の事業費を合わせるといくら？", "600億円", ["420億円", "180億円"]),
+    ("How much do the main construction projects cost in total?", "¥120.5 billion",
+     ["¥42 billion", "¥35 billion", "¥21 billion", "¥18 billion", "¥4.5 billion"]),
+])
+def test_a_total_is_computed_from_the_items_and_each_addend_is_cited(chain2, question, total, addends):
+    result = _ask(chain2, question)
+    first = result["answer"].split("[")[0]
+    assert total in first, result["answer"]
+    cited = " ".join(c["text"] for c in result["citations"])
+    assert all(a.replace("¥", "").split()[0] in cited or a in cited for a in addends), result["citations"]
+
+
+def test_the_largest_or_smallest_item_is_computed_and_a_stated_count_must_match(chain2):
+    result = _ask(chain2, "Which of the main construction projects costs the least?")
+    assert "¥4.5 billion" in result["answer"].split("[")[0] and "sensor" in result["answer"], result["answer"]
+    # the question says three projects, the section has five: nothing is computed from the wrong items
+    result = _ask(chain2, "What do the three main construction projects cost in total?")
+    assert "total is" not in result["answer"], result["answer"]

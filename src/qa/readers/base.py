@@ -39,6 +39,7 @@ class Draft:
     reason: str = ""
     reader: str = "extractive"
     brief: bool = False  # a section or a document in brief, not one fact
+    computed: bool = False  # opens with a total or a comparison computed by code from the items it cites
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@
 3. **Fallback.** Whatever goes wrong (a timeout, a missing model, no supported sentence, the wrong
    language, nonsense) gives the extractive draft, with the reason logged in one line. When the
    extractive checks abstained because the documents lack the named thing or the kind of fact
-   asked for, the model is not asked at all.
+   asked for, the model is not asked at all; nor when the extractive reader already computed a total
+   or a comparison from the documents' items (``qa.aggregate``).
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ class ChatModelReader:
     def stream(self, request: ReadRequest, config: RunnableConfig | None = None) -> Iterator[str | Draft]:
         if reason := self.known_missing(request):
             log.info("kept the extractive abstention (%s)", reason)
+            yield request.baseline
+            return
+        if request.baseline.computed:  # a total or comparison code computed from the cited items
+            log.info("kept the extractive answer computed from the documents' items")
             yield request.baseline
             return
         deadline = time.monotonic() + self.timeout

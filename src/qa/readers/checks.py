@@ -113,24 +113,30 @@ def value(amount: str) -> float:
     return float(amount.split(":", 1)[1])
 
 
+_CURRENCY_WRITTEN = {"usd": ("$", "ドル"), "jpy": ("¥", "円"), "eur": ("€", "ユーロ"), "gbp": ("£", "ポンド")}
+
+
 def format_amount(amount: str, lang: str) -> str:
-    """An amount token written for a reader: ``usd:550000000000`` is "$550 billion" or "5,500億ドル"."""
+    """An amount token written for a reader: ``usd:550000000000`` is "$550 billion" or "5,500億ドル",
+    ``jpy:60000000000`` "¥60 billion" or "600億円"."""
     kind, number = amount.split(":", 1)
     x = float(number)
     if kind == "pct":
         return f"{x:g}%"
     if kind == "num":
         return f"{x:,.0f}" if x == int(x) else f"{x:g}"
+    symbol, unit = _CURRENCY_WRITTEN.get(kind, ("", f" {kind.upper()}"))
     if lang == "ja":
         if x >= 1e8:
-            return f"{_grouped(x / 1e8)}億ドル"
+            oku, man = divmod(round(x / 1e4, 6), 1e4)
+            return f"{_grouped(oku)}億{_grouped(man)}万{unit}" if man else f"{_grouped(oku)}億{unit}"
         if x >= 1e4:
-            return f"{_grouped(x / 1e4)}万ドル"
-        return f"{_grouped(x)}ドル"
+            return f"{_grouped(x / 1e4)}万{unit}"
+        return f"{_grouped(x)}{unit}"
     for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if x >= scale:
-            return f"${_grouped(x / scale)} {word}"
-    return f"${_grouped(x)}"
+            return f"{symbol}{_grouped(x / scale)} {word}" if symbol else f"{_grouped(x / scale)} {word}{unit}"
+    return f"{symbol}{_grouped(x)}" if symbol else f"{_grouped(x)}{unit}"
 
 
 def _grouped(x: float) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.aggregate import aggregate
 from qa.answerability import unknown_names
 from qa.compose import Policy, compose
 from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
@@ -37,6 +38,8 @@ class ExtractiveReader:
         """The extractive answer for one reading of the question: ``hits`` are the passages it may quote,
         ``ranked`` the longer list a broad question's section vote reads."""
         draft = compose(query, focus_vector, hits, store, self.policy)
+        if (total := aggregate(query, ranked, store, query.document or self.policy.primary)) is not None:
+            return total
         if query.broad:
             return self._broad(query, vector, ranked, store, draft)
         if draft.abstained and query.document and not query.focus_tokens:  # "What is the article about?"
