@@ -25,7 +25,7 @@ from qa.index import IndexStore
 from qa.premise import passage_terms
 from qa.query import Query
 from qa.retriever import Hit
-from qa.terms import content_probability, is_weak_content
+from qa.terms import content_probability, is_known_content, is_weak_content
 from qa.text import name_tokens, romaji_key
 from qa.ubiquity import beyond_setting
 
@@ -125,13 +125,16 @@ def unknown_share(query: Query, store: IndexStore) -> float:
 
 
 def asked_for(query: Query, store: IndexStore) -> list[str]:
-    """The noun a wh-question asks for ("operator" of "Which data center operator …?"), when it is strong
-    content beyond the setting (not "company", "Japan"); none for a broad question, and none when the
-    question asks for a kind of fact (an amount, a date, a name: "Which organisation …?" is answered by a
-    name, not by the word)."""
-    if query.summary or query.broad or query.answer_type:
+    """The noun a wh-question asks for ("operator" of "Which data center operator …?", "capacity" of "What
+    is the production capacity of …?"), when it is strong content beyond the setting (not "company",
+    "Japan", and not a word training shows to frame questions, such as "amount" or 金額); none for a broad
+    question. A question asking for a kind of fact has one only when training shows the noun to be
+    written in the passages that answer (an amount that is no capacity does not answer "What is the
+    capacity?"); an unseen noun may name the kind itself ("Which organisation …?" is answered by a name)."""
+    if query.summary or query.broad:
         return []
-    return sorted(beyond_setting({t for t in query.head if not is_weak_content(t)}, store))
+    strong = is_known_content if query.answer_type else (lambda t: not is_weak_content(t))
+    return sorted(beyond_setting({t for t in query.head if strong(t)}, store))
 
 
 def names_head(query: Query, head: list[str], chunks: tuple[int, ...], store: IndexStore) -> bool:
