@@ -76,7 +76,8 @@ def test_follow_up_uses_the_conversation(chain):
          strict=True, reason="known gap: the amount of another item in the same sentence (a coal contract's) passes "
                              "for the asked price")),
      "How many submarines will Japan build?", "明日の東京の天気は？", "How do I bake sourdough bread?",
-     "What is the impact on energy prices in Europe?"],  # the FAQ's "Q2: What impact …?" is no answer
+     "What is the impact on energy prices in Europe?",  # the FAQ's "Q2: What impact …?" is no answer
+     "What is the interest rate on the financing for the Alaska pipeline?"],  # a rate that no passage states
 )
 def test_abstains_when_the_documents_do_not_answer(chain, question):
     result = chain.invoke({"question": question}).to_dict()

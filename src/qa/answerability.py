@@ -134,7 +134,7 @@ def asked_for(query: Query, store: IndexStore) -> list[str]:
     if query.summary or query.broad:
         return []
     strong = is_known_content if query.answer_type else (lambda t: not is_weak_content(t))
-    return sorted(beyond_setting({t for t in query.head if strong(t)}, store))
+    return sorted(beyond_setting({t for t in query.head if ":" not in t and strong(t)}, store))  # no amount
 
 
 def names_head(query: Query, head: list[str], chunks: tuple[int, ...], store: IndexStore) -> bool:
