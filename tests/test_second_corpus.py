@@ -508,3 +508,15 @@ def test_the_largest_or_smallest_item_is_computed_and_a_stated_count_must_match(
     # the question says three projects, the section has five: nothing is computed from the wrong items
     result = _ask(chain2, "What do the three main construction projects cost in total?")
     assert "total is" not in result["answer"], result["answer"]
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("Does the levee raising cost more than the underground reservoir?", "Yes"),
+    ("Is the storm-surge gates' cost higher than the levee raising's?", "No"),
+    ("堤防のかさ上げの事業費は地下調節池より大きいですか？", "はい"),
+    ("高潮防潮扉の事業費は堤防のかさ上げより多いですか？", "いいえ"),
+])
+def test_a_yes_no_comparison_of_two_amounts_is_settled_by_code(chain2, question, word):
+    result = _ask(chain2, question)
+    assert result["answer"].startswith(word), result["answer"]
+    assert len({c["text"] for c in result["citations"]}) == 2, "both amounts' passages are cited"

@@ -24,6 +24,7 @@ from qa.answerability import holds, term_in, unknown_names
 from qa.chunks import SECTION_SEPARATOR
 from qa.index import IndexStore
 from qa.numbers import amount_tokens, number_tokens
+from qa.polarity import YES_NO_WORDS, is_yes_no
 from qa.query import Query
 from qa.readable import with_lead
 from qa.readers.base import Draft, Sentence
@@ -41,6 +42,11 @@ _TOGETHER = {"en": re.compile(r"\btogether\b", re.IGNORECASE),  # ambiguous: a s
 _SUPERLATIVE = {"en": re.compile(r"\b(?:largest|biggest|highest|most|smallest|lowest|least)\b", re.IGNORECASE),
                 "ja": re.compile(r"最も|一番|いちばん")}
 _LEAST = {"en": re.compile(r"\b(?:smallest|lowest|least)\b", re.IGNORECASE), "ja": re.compile(r"小さ|少な|低")}
+# Comparatives (a closed class): the direction a yes/no comparison asks about ("Is X smaller than Y?").
+_THAN = {"en": re.compile(r"\bthan\b", re.IGNORECASE), "ja": re.compile(r"より")}
+_MORE = {"en": re.compile(r"\b(?:larger|bigger|greater|higher|more)\b", re.IGNORECASE),
+         "ja": re.compile(r"大き|多い|多く|高い|上回")}
+_LESS = {"en": re.compile(r"\b(?:smaller|lower|less|fewer)\b", re.IGNORECASE), "ja": re.compile(r"小さ|少な|低い|下回")}
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12}
 MAX_STATED_COUNT = 30  # a number this small in the question, not an amount or a year, counts the items
@@ -60,7 +66,11 @@ class _Unit:
 
 
 def aggregate_kind(question: str, lang: str, answer_type: str = "") -> str:
-    """``"sum"`` or ``"superlative"`` by the question's grammar (given the kind of fact it asks for), else ``""``."""
+    """``"sum"``, ``"superlative"`` or (a yes/no question comparing two things) ``"comparison"`` by the
+    question's grammar (given the kind of fact it asks for), else ``""``."""
+    if is_yes_no(question, lang):
+        directions = bool(_MORE[lang].search(question)) + bool(_LESS[lang].search(question))
+        return "comparison" if _THAN[lang].search(question) and directions == 1 else ""
     if _SUM[lang].search(question) or (answer_type == "amount" and _TOGETHER[lang].search(question)):
         return "sum"
     return "superlative" if _SUPERLATIVE[lang].search(question) else ""
@@ -73,7 +83,7 @@ def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Dra
         return None
     asked = _TOGETHER[query.lang].sub(" ", _SUM[query.lang].sub(" ", query.asked)) if kind == "sum" else query.asked
     terms = _terms(query, asked, store)
-    sections = named_sections(query, doc, store)
+    sections = named_sections(query, doc, store) if kind != "comparison" else []
     if sections:
         chunks = _section_chunks(doc, query.lang, sections, store)
     else:
@@ -87,7 +97,32 @@ def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Dra
     stated = _stated_count(asked)
     if len(items) < 2 or (stated and stated != len(items)) or len({u.amount.split(":")[0] for u in items}) != 1:
         return None
+    if kind == "comparison":
+        return _comparison(query, items, terms, store)
     return _draft(kind, query, items, store)
+
+
+def _comparison(query: Query, items: list[_Unit], terms: dict[str, float], store: IndexStore) -> Draft | None:
+    """Yes or no to "Is X larger than Y?" from the two items' amounts, then the two items; None unless
+    exactly one of two items holds what the question compares against (what follows "than", precedes より)."""
+    if len(items) != 2:
+        return None
+    lang, asked = query.lang, query.asked
+    than = _THAN[lang].search(asked)
+    assert than is not None  # the kind says so
+    against = asked[than.end():] if lang == "en" else re.split(r"[はがも、]", asked[:than.start()])[-1]
+    named = frozenset(tokens(against))
+    held = [bool(_held(query, terms, u, store) & named) for u in items]
+    if sum(held) != 1:
+        return None
+    other, subject = (items[0], items[1]) if held[0] else (items[1], items[0])
+    more = value(subject.amount) > value(other.amount)
+    less = value(subject.amount) < value(other.amount)
+    yes = more if _MORE[lang].search(asked) else less
+    word = YES_NO_WORDS[lang][not yes]
+    chunks = tuple(dict.fromkeys(u.chunk for u in (subject, other)))
+    return Draft(sentences=[Sentence(word, chunks, store.chunks[chunks[0]].doc, attributed=True),
+                            *(_item_sentence(u, store) for u in (subject, other))], computed=True)
 
 
 def _terms(query: Query, asked: str, store: IndexStore) -> dict[str, float]:
@@ -179,6 +214,11 @@ def _draft(kind: str, query: Query, units: list[_Unit], store: IndexStore) -> Dr
         lead = _SUPERLATIVE_TEXT[(lang, least)].format(n=len(units), amount=format_amount(pick.amount, lang))
         shown = [pick]
     doc = store.chunks[chunks[0]].doc
-    return Draft(sentences=[Sentence(lead, chunks, doc, attributed=True),
-                            *(Sentence(with_lead(u.chunk, u.unit, store) if _leans_on_lead(u, store) else u.text,
-                                       (u.chunk,), store.chunks[u.chunk].doc) for u in shown)], computed=True)
+    return Draft(sentences=[Sentence(lead, chunks, doc, attributed=True), *(_item_sentence(u, store) for u in shown)],
+                 computed=True)
+
+
+def _item_sentence(unit: _Unit, store: IndexStore) -> Sentence:
+    """An item as an answer sentence, after its passage's first sentence when it leans on it."""
+    text = with_lead(unit.chunk, unit.unit, store) if _leans_on_lead(unit, store) else unit.text
+    return Sentence(text, (unit.chunk,), store.chunks[unit.chunk].doc)

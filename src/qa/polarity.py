@@ -12,7 +12,8 @@ one ends in か and holds no interrogative word). Its answer is the evidence sen
   evidence sentence does not hold ("Is Toshiba the partner for the cables?" when the cable sentence
   names Fujikura);
 - nothing otherwise (a term the documents never use may be the asker's own wording), and no yes to a
-  comparison ("Is X smaller than Y?"), which the words a sentence holds cannot settle: the evidence alone.
+  comparison ("Is X smaller than Y?"), which the words a sentence holds cannot settle: the evidence alone
+  (``qa.aggregate`` settles one of two amounts the documents state as items).
 
 A negated question ("Isn't it …?", "…ないのですか") gets no yes or no: either word would be ambiguous.
 """
