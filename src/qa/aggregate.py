@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answerability import holds, term_in, unknown_names
+from qa.answerability import holds, unknown_names
 from qa.chunks import SECTION_SEPARATOR
+from qa.digest import named_sections
 from qa.index import IndexStore
 from qa.numbers import amount_tokens, number_tokens
 from qa.polarity import YES_NO_WORDS, is_yes_no
@@ -50,7 +51,6 @@ _LESS = {"en": re.compile(r"\b(?:smaller|lower|less|fewer)\b", re.IGNORECASE), "
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12}
 MAX_STATED_COUNT = 30  # a number this small in the question, not an amount or a year, counts the items
-NAMED_SECTION = 0.75  # a heading is named when the question holds this share of its terms (by rarity)
 _SUPERLATIVE_TEXT = {
     ("ja", False): "{n}件のうち最も大きいのは{amount}です", ("ja", True): "{n}件のうち最も小さいのは{amount}です",
     ("en", False): "The largest of the {n} is {amount}", ("en", True): "The smallest of the {n} is {amount}",
@@ -130,20 +130,6 @@ def _terms(query: Query, asked: str, store: IndexStore) -> dict[str, float]:
     own = set(key_terms(asked)) | set(number_tokens(asked))
     terms = beyond_setting({t for t in query.focus_tokens if t in own and not is_weak_content(t)}, store)
     return {t: store.idf_of(t, query.lang) for t in terms if not t.startswith("num:")}
-
-
-def named_sections(query: Query, doc: str, store: IndexStore) -> list[str]:
-    """The sections of ``doc`` whose own heading the question names, but none under another named one
-    ("米国製造業と輸出の強化に並ぶ投資（AI、重要鉱物…）" names the whole section)."""
-    asked, text = frozenset(tokens(query.asked)), normalize(query.asked)
-    named = []
-    for section in dict.fromkeys(store.chunks[i].section for i in store.doc_chunks(doc, query.lang)):
-        own = store.heading_tokens(section.split(SECTION_SEPARATOR)[-1])
-        weights = {t: store.idf_of(t, query.lang) for t in own if not is_weak_content(t)}
-        total = sum(weights.values())
-        if total and sum(w for t, w in weights.items() if term_in(t, asked, text)) / total >= NAMED_SECTION:
-            named.append(section)
-    return [s for s in named if not any(s.startswith(other + SECTION_SEPARATOR) for other in named)]
 
 
 def _section_chunks(doc: str, lang: str, sections: list[str], store: IndexStore) -> list[int]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answerability import term_in
 from qa.chunks import SECTION_SEPARATOR
 from qa.compose import Candidate, score_units
 from qa.readable import points_back, strip_label
@@ -22,7 +23,8 @@ from qa.readers.base import Sentence
 from qa.index import IndexStore
 from qa.query import Query
 from qa.retriever import Hit
-from qa.text import is_question
+from qa.terms import is_weak_content
+from qa.text import is_question, normalize, tokens
 from qa.ubiquity import ubiquitous
 
 SECTION_VOTERS = 12  # retrieved passages that vote for the section a broad question is about
@@ -30,6 +32,7 @@ BRIEF_SENTENCES = 12  # at most this many sentences from the section a broad que
 NARROW_PASSAGES = 2  # a question whose terms gather in this many passages at most is about one fact
 NARROW_CANDIDATES = 20  # passages (BM25's best for the question's terms) that narrowness is judged on
 FAQ_MATCH = 0.87  # an FAQ entry answers a question this similar (e5 cosine) to its own question line
+NAMED_SECTION = 0.75  # a heading is named when the question holds this share of its terms (by rarity)
 _LIST_LEAD = re.compile(r"\bthe following\b|\bas follows\b|以下の")
 _ASIDE = re.compile(r"[(（].*[)）]")  # a parenthetical on its own ("(1.8 pass)")
 
@@ -99,6 +102,20 @@ def is_narrow(query: Query, store: IndexStore) -> bool:
     return bool(shares) and shares[0] > 0 and sum(s > shares[0] / 2 for s in shares) <= NARROW_PASSAGES
 
 
+def named_sections(query: Query, doc: str, store: IndexStore) -> list[str]:
+    """The sections of ``doc`` whose own heading the question names, but none under another named one
+    ("米国製造業と輸出の強化に並ぶ投資（AI、重要鉱物…）" names the whole section)."""
+    asked, text = frozenset(tokens(query.asked)), normalize(query.asked)
+    named = []
+    for section in dict.fromkeys(store.chunks[i].section for i in store.doc_chunks(doc, query.lang)):
+        own = store.heading_tokens(section.split(SECTION_SEPARATOR)[-1])
+        weights = {t: store.idf_of(t, query.lang) for t in own if not is_weak_content(t)}
+        total = sum(weights.values())
+        if total and sum(w for t, w in weights.items() if term_in(t, asked, text)) / total >= NAMED_SECTION:
+            named.append(section)
+    return [s for s in named if not any(s.startswith(other + SECTION_SEPARATOR) for other in named)]
+
+
 def faq_answer(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Sentence]:
     """The article's own answer when the top passage is an FAQ entry asking the same question (its
     question line at least ``FAQ_MATCH`` similar to the question), without the "A2:" label."""
@@ -132,6 +149,15 @@ def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, stor
     kept = sorted(candidates[:BRIEF_SENTENCES], key=lambda c: (store.chunks[c.chunk].position, c.chunk, c.unit))
     return [Sentence(_with_question(c, store), _with_support(c, store), doc, attributed=n > 0)
             for n, c in enumerate(kept)]
+
+
+def section_in_full(doc: str, lang: str, section: str, store: IndexStore) -> list[Sentence]:
+    """Every sentence and list item of a section (and its subsections) in document order, FAQ entries
+    and questions aside, each citing its passage."""
+    return [Sentence(strip_label(unit), (i,), doc, attributed=n > 0)
+            for n, (i, unit) in enumerate((i, unit) for i in store.doc_chunks(doc, lang)
+                                          if store.chunks[i].kind != "faq" and _in_section(store.chunks[i].section, section)
+                                          for unit in store.chunks[i].units if not is_question(unit))]
 
 
 def _with_question(candidate: Candidate, store: IndexStore) -> str:

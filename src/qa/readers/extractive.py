@@ -14,7 +14,16 @@ import numpy as np
 from qa.aggregate import aggregate
 from qa.answerability import unknown_names
 from qa.compose import Policy, compose
-from qa.digest import document_digest, faq_answer, is_narrow, section_brief, topic_section
+from qa.digest import (
+    BRIEF_SENTENCES,
+    document_digest,
+    faq_answer,
+    is_narrow,
+    named_sections,
+    section_brief,
+    section_in_full,
+    topic_section,
+)
 from qa.readers.base import Draft, ReadRequest
 
 if TYPE_CHECKING:
@@ -64,12 +73,19 @@ class ExtractiveReader:
     def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore,
                draft: Draft) -> Draft:
         """A broad question: the plain answer when it names something the documents never use; the
-        document it names (else the primary one) in brief when it asks for the main points of no section
-        in particular; the commentary's FAQ answer when the top passage is an FAQ entry asking the same;
+        section whose heading it names, of the document it names (else the primary one), in brief; that
+        document in brief when it asks for the main points of no section in particular; the commentary's FAQ answer when the top passage is an FAQ entry asking the same;
         the plain answer when it names nothing or asks one fact; else the section it is about, in brief."""
         if unknown_names(query, store):  # "… Korean companies?"
             return draft
         primary = self.policy.primary
+        doc = query.document or primary
+        if named := named_sections(query, doc, store):  # "重要エネルギーインフラ投資の概要は？": short ones in full
+            full = [s for section in named for s in section_in_full(doc, query.lang, section, store)]
+            brief = full if len(full) <= BRIEF_SENTENCES else \
+                [s for section in named for s in section_brief(query, vector, doc, section, store, primary)]
+            if brief:
+                return Draft(sentences=brief[:BRIEF_SENTENCES], brief=True)
         topic = topic_section(query, ranked, store)
         if query.summary and not (topic and topic.named) and (
                 digest := self._digest(query, store, query.document or primary)):
