@@ -139,6 +139,16 @@ def test_a_total_is_computed_by_code_from_the_items_it_adds(chain, question, tot
     assert len(answer.answer.split("[")) > 2, "each addend's passage is cited"
 
 
+@pytest.mark.parametrize(("question", "excluded"), [
+    ("ウェスチングハウスと日立以外でSMRに関わる企業は？", ("ウェスティングハウス", "日立")),
+    ("東芝と日立以外にどの会社がSMRを作りますか？", ("東芝", "日立")),
+])
+def test_every_name_a_question_sets_aside_together_is_set_aside(question, excluded):
+    from qa.query import analyse
+
+    assert analyse(question).excluded == excluded
+
+
 def test_a_question_with_total_in_it_that_one_passage_answers_is_no_sum(chain):
     answer = chain.invoke("What is JERA's total investment in the United States?")
     assert "more than $6 billion" in answer.answer and "The total is" not in answer.answer, answer.answer

@@ -520,3 +520,23 @@ def test_a_yes_no_comparison_of_two_amounts_is_settled_by_code(chain2, question,
     result = _ask(chain2, question)
     assert result["answer"].startswith(word), result["answer"]
     assert len({c["text"] for c in result["citations"]}) == 2, "both amounts' passages are cited"
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("Does the levee raising cost more than ¥40 billion?", "Yes"),
+    ("Does the storm-surge gates project cost less than ¥10 billion?", "No"),
+])
+def test_a_comparison_with_a_stated_amount_is_settled_by_code_not_read_as_a_wrong_premise(chain2, question, word):
+    result = _ask(chain2, question)
+    assert result["answer"].startswith(word) and "not ¥" not in result["answer"], result["answer"]
+
+
+@pytest.mark.parametrize("question", [
+    "Is the levee raising more important than the underground reservoir?",  # "more important" is no amount
+    "Which of the main construction projects uses the most advanced sensors?",
+    "How much do the main construction projects in Osaka cost in total?",  # none of the items is in Osaka
+])
+def test_no_arithmetic_when_the_question_does_not_ask_about_the_items_amounts(chain2, question):
+    result = _ask(chain2, question)
+    first = result["answer"].split("[")[0]
+    assert not re.match(r"(Yes|No)\b", first) and "total is" not in first and "largest" not in first, result["answer"]

@@ -1,18 +1,21 @@
-"""Totals and comparisons of amounts, computed by code from the documents' own items, with no model.
+"""Totals, the largest or smallest, and yes/no comparisons of amounts, computed by code from the documents'
+own items, with no model.
 
-A question that asks to add amounts up ("What do the AI infrastructure commitments add up to?",
-「東芝とキャリアの投資額を合計すると？」) or for the largest or smallest of them is answered by
-arithmetic over *items*: units (list items or sentences) that state exactly one amount. The items are
+What a question asks to compute is read from its grammar (``qa.arithmetic``). The arithmetic runs over
+*items*: units (list items or sentences) that state exactly one amount. The items are
 
 - those of the section the question names by its heading (the whole section, unless the question's
-  other terms pick out some of its items), else
+  other terms pick out some of its items; when they pick out one, or name what the section does not
+  hold, nothing is computed), else
 - the units that together hold the question's terms, each holding a term no other chosen unit holds
-  ("the southern ports and the diamond grit facility").
+  ("the levee raising and the storm-surge gates").
 
-Items come from one document: the one the question names, else the primary one. A count the question
-states ("the three companies", 「4つの上限額」) must be the number of items found. The answer is the
-computed total (or the largest or smallest amount) first, then each item, cited. Anything less (one
-item, amounts of different kinds) leaves the question to the extractive answer.
+Items come from one document: the one the question names, else the primary one. An item whose amount
+is the sum of the others' is their stated total, not one of them. A count the question states ("the
+three projects") must be the number of items found. Percentages are compared, never added. The answer
+is the computed total (with "up to" when every item is a cap), the largest or smallest (all of them on
+a tie), or yes or no, first; then the items, cited. Anything less leaves the question to the extractive
+answer.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answerability import holds, unknown_names
+from qa.answerability import holds, is_unknown, unknown_names
+from qa.arithmetic import Arithmetic, arithmetic
 from qa.chunks import SECTION_SEPARATOR
 from qa.digest import named_sections
 from qa.index import IndexStore
-from qa.numbers import amount_tokens, number_tokens
-from qa.polarity import YES_NO_WORDS, is_yes_no
+from qa.numbers import amount_phrases, amount_tokens, is_money, number_tokens
+from qa.polarity import YES_NO_WORDS
 from qa.query import Query
 from qa.readable import with_lead
 from qa.readers.base import Draft, Sentence
@@ -35,94 +39,92 @@ from qa.terms import is_weak_content
 from qa.text import key_terms, normalize, tokens
 from qa.ubiquity import beyond_setting
 
-# The grammar of adding up and of superlatives, closed classes of each language.
-_SUM = {"en": re.compile(r"\b(?:total|sum|add(?:s|ed)? up|combined|altogether|in all)\b", re.IGNORECASE),
-        "ja": re.compile(r"合計|足す|足し|総額|総計")}
-_TOGETHER = {"en": re.compile(r"\btogether\b", re.IGNORECASE),  # ambiguous: a sum only when an amount is asked for
-             "ja": re.compile(r"合わせ")}
-_SUPERLATIVE = {"en": re.compile(r"\b(?:largest|biggest|highest|most|smallest|lowest|least)\b", re.IGNORECASE),
-                "ja": re.compile(r"最も|一番|いちばん")}
-_LEAST = {"en": re.compile(r"\b(?:smallest|lowest|least)\b", re.IGNORECASE), "ja": re.compile(r"小さ|少な|低")}
-# Comparatives (a closed class): the direction a yes/no comparison asks about ("Is X smaller than Y?").
-_THAN = {"en": re.compile(r"\bthan\b", re.IGNORECASE), "ja": re.compile(r"より")}
-_MORE = {"en": re.compile(r"\b(?:larger|bigger|greater|higher|more)\b", re.IGNORECASE),
-         "ja": re.compile(r"大き|多い|多く|高い|上回")}
-_LESS = {"en": re.compile(r"\b(?:smaller|lower|less|fewer)\b", re.IGNORECASE), "ja": re.compile(r"小さ|少な|低い|下回")}
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12}
 MAX_STATED_COUNT = 30  # a number this small in the question, not an amount or a year, counts the items
-_SUPERLATIVE_TEXT = {
-    ("ja", False): "{n}件のうち最も大きいのは{amount}です", ("ja", True): "{n}件のうち最も小さいのは{amount}です",
-    ("en", False): "The largest of the {n} is {amount}", ("en", True): "The smallest of the {n} is {amount}",
+_CAP = {"en": re.compile(r"\bup to\s*$", re.IGNORECASE), "ja": re.compile(r"最大\s*$")}  # "up to $X", 最大X
+_TEXT = {
+    ("ja", "largest"): "{n}件のうち最も大きいのは{amount}です", ("ja", "smallest"): "{n}件のうち最も小さいのは{amount}です",
+    ("en", "largest"): "The largest of the {n} is {amount}", ("en", "smallest"): "The smallest of the {n} is {amount}",
+    ("ja", "tie"): "({count}件が同額)", ("en", "tie"): " ({count} items are equal)",
+    ("ja", "cap"): "最大で", ("en", "cap"): "up to ",
 }
 
 
 @dataclass(frozen=True)
 class _Unit:
+    """An item: one unit of one passage, and the one amount it states."""
+
     chunk: int
     unit: int
     text: str
     amount: str
 
 
-def aggregate_kind(question: str, lang: str, answer_type: str = "") -> str:
-    """``"sum"``, ``"superlative"`` or (a yes/no question comparing two things) ``"comparison"`` by the
-    question's grammar (given the kind of fact it asks for), else ``""``."""
-    if is_yes_no(question, lang):
-        directions = bool(_MORE[lang].search(question)) + bool(_LESS[lang].search(question))
-        return "comparison" if _THAN[lang].search(question) and directions == 1 else ""
-    if _SUM[lang].search(question) or (answer_type == "amount" and _TOGETHER[lang].search(question)):
-        return "sum"
-    return "superlative" if _SUPERLATIVE[lang].search(question) else ""
-
-
 def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Draft | None:
-    """The computed answer to a total or superlative question from ``doc``'s items, or None."""
-    kind = aggregate_kind(query.asked, query.lang, query.answer_type)
-    if not kind or unknown_names(query, store):
+    """The computed answer to a total, superlative or comparison question from ``doc``'s items, or None."""
+    asked = arithmetic(query.asked, query.lang, query.answer_type)
+    if asked is None or unknown_names(query, store):
         return None
-    asked = _TOGETHER[query.lang].sub(" ", _SUM[query.lang].sub(" ", query.asked)) if kind == "sum" else query.asked
-    terms = _terms(query, asked, store)
-    sections = named_sections(query, doc, store) if kind != "comparison" else []
+    terms = _terms(query, asked.terms_text, store)
+    stated = amount_tokens(asked.against) if asked.kind == "comparison" else set()
+    sections = named_sections(query, doc, store) if asked.kind != "comparison" else []
     if sections:
         chunks = _section_chunks(doc, query.lang, sections, store)
     else:
         chunks = list(dict.fromkeys(i for h in hits if (i := h.chunks.get(query.lang)) is not None
                                     and store.chunks[i].doc == doc))
     units = [u for i in chunks for u in _amount_units(i, store)]
-    headings = frozenset().union(*(store.heading_tokens(s.split(SECTION_SEPARATOR)[-1]) for s in sections))
-    items = _covering(query, {t: w for t, w in terms.items() if t not in headings}, units, store)
-    if sections and len(items) < 2:
-        items = units
-    stated = _stated_count(asked)
-    if len(items) < 2 or (stated and stated != len(items)) or len({u.amount.split(":")[0] for u in items}) != 1:
+    headings = frozenset().union(*(store.heading_tokens(store.chunks[i].section) for i in chunks)) if sections \
+        else frozenset()  # the named sections' headings and their subsections'
+    rest = {t: w for t, w in terms.items() if t not in headings and t not in stated}
+    items = _covering(query, rest, units, store)
+    if sections and not items:  # nothing beyond the heading picks items: the whole section, unless the
+        if any(not is_unknown(t, store) for t in rest):  # question names what none of its items holds
+            return None
+        items = _without_total(units)
+    if asked.kind == "comparison":
+        return _comparison(query, asked, items, terms, stated, store)
+    count = _stated_count(asked.terms_text)
+    if len(items) < 2 or (count and count != len(items)) or len({u.amount.split(":")[0] for u in items}) != 1:
         return None
-    if kind == "comparison":
-        return _comparison(query, items, terms, store)
-    return _draft(kind, query, items, store)
+    return _draft(asked, query, items, store)
 
 
-def _comparison(query: Query, items: list[_Unit], terms: dict[str, float], store: IndexStore) -> Draft | None:
-    """Yes or no to "Is X larger than Y?" from the two items' amounts, then the two items; None unless
-    exactly one of two items holds what the question compares against (what follows "than", precedes より)."""
-    if len(items) != 2:
+def _without_total(units: list[_Unit]) -> list[_Unit]:
+    """The items without one whose amount is the sum of all the others' (a total stated before its parts)."""
+    for unit in units:
+        others = [value(u.amount) for u in units if u is not unit]
+        if len(others) >= 2 and abs(sum(others) - value(unit.amount)) < 1e-6 * max(value(unit.amount), 1.0):
+            return [u for u in units if u is not unit]
+    return units
+
+
+def _comparison(query: Query, asked: Arithmetic, items: list[_Unit], terms: dict[str, float], stated: set[str],
+                store: IndexStore) -> Draft | None:
+    """Yes or no to "Is X larger than Y?" from the two items' amounts, or to "Does X cost more than $N?" from
+    the one item's, then the items; None unless what it compares against is told apart (exactly one of two
+    items holds the words after "than", before より; or the question states one amount of the item's kind)."""
+    if len(stated) == 1 and items:
+        against = next(iter(stated))
+        subject, others = items[0], []
+    elif len(items) == 2 and not stated:
+        named = frozenset(tokens(asked.against))
+        held = [bool(_held(query, terms, u, store) & named) for u in items]
+        if sum(held) != 1:
+            return None
+        other, subject = (items[0], items[1]) if held[0] else (items[1], items[0])
+        against, others = other.amount, [other]
+    else:
         return None
-    lang, asked = query.lang, query.asked
-    than = _THAN[lang].search(asked)
-    assert than is not None  # the kind says so
-    against = asked[than.end():] if lang == "en" else re.split(r"[はがも、]", asked[:than.start()])[-1]
-    named = frozenset(tokens(against))
-    held = [bool(_held(query, terms, u, store) & named) for u in items]
-    if sum(held) != 1:
+    if against.split(":")[0] != subject.amount.split(":")[0]:
         return None
-    other, subject = (items[0], items[1]) if held[0] else (items[1], items[0])
-    more = value(subject.amount) > value(other.amount)
-    less = value(subject.amount) < value(other.amount)
-    yes = more if _MORE[lang].search(asked) else less
-    word = YES_NO_WORDS[lang][not yes]
-    chunks = tuple(dict.fromkeys(u.chunk for u in (subject, other)))
-    return Draft(sentences=[Sentence(word, chunks, store.chunks[chunks[0]].doc, attributed=True),
-                            *(_item_sentence(u, store) for u in (subject, other))], computed=True)
+    difference = value(subject.amount) - value(against)
+    yes = difference < 0 if asked.least else difference > 0
+    shown = [subject, *others]
+    chunks = tuple(dict.fromkeys(u.chunk for u in shown))
+    return Draft(sentences=[Sentence(YES_NO_WORDS[query.lang][not yes], chunks, store.chunks[chunks[0]].doc,
+                                     attributed=True), *(_item_sentence(u, store) for u in shown)], computed=True)
 
 
 def _terms(query: Query, asked: str, store: IndexStore) -> dict[str, float]:
@@ -133,6 +135,7 @@ def _terms(query: Query, asked: str, store: IndexStore) -> dict[str, float]:
 
 
 def _section_chunks(doc: str, lang: str, sections: list[str], store: IndexStore) -> list[int]:
+    """The passages of ``doc`` in ``lang`` under any of ``sections`` (their subsections included)."""
     return [i for i in store.doc_chunks(doc, lang) if any(
         store.chunks[i].section == s or store.chunks[i].section.startswith(s + SECTION_SEPARATOR) for s in sections)]
 
@@ -184,24 +187,36 @@ def _stated_count(asked: str) -> int:
     return numbers[0] if len(set(numbers)) == 1 else 0
 
 
-def _draft(kind: str, query: Query, units: list[_Unit], store: IndexStore) -> Draft | None:
-    """The computed sentence (citing every item's passage), then the items."""
+def _draft(asked: Arithmetic, query: Query, units: list[_Unit], store: IndexStore) -> Draft | None:
+    """The computed sentence (citing every item's passage), then the items it rests on."""
     lang = query.lang
-    items = [Item(u.text, u.chunk, u.amount) for u in units]
     chunks = tuple(dict.fromkeys(u.chunk for u in units))
-    if kind == "sum":
-        result = computed("sum", items, lang)
+    if asked.kind == "sum":
+        if not all(is_money(u.amount) for u in units):  # shares of different wholes do not add up
+            return None
+        result = computed("sum", [Item(u.text, u.chunk, u.amount) for u in units], lang)
         if result is None:
             return None
         lead, shown = result[0], units
+        if all(_is_cap(u, lang) for u in units):  # "up to $30 billion" + "up to $25 billion": up to $55 billion
+            lead = re.sub(r"(は|is )", lambda m: m.group(1) + _TEXT[(lang, "cap")], lead, count=1)
     else:
-        least = bool(_LEAST[lang].search(query.asked))
-        pick = (min if least else max)(units, key=lambda u: value(u.amount))
-        lead = _SUPERLATIVE_TEXT[(lang, least)].format(n=len(units), amount=format_amount(pick.amount, lang))
-        shown = [pick]
+        pick = (min if asked.least else max)(value(u.amount) for u in units)
+        shown = [u for u in units if value(u.amount) == pick]
+        lead = _TEXT[(lang, "smallest" if asked.least else "largest")].format(
+            n=len(units), amount=format_amount(shown[0].amount, lang))
+        if len(shown) > 1:
+            lead += _TEXT[(lang, "tie")].format(count=len(shown))
     doc = store.chunks[chunks[0]].doc
     return Draft(sentences=[Sentence(lead, chunks, doc, attributed=True), *(_item_sentence(u, store) for u in shown)],
                  computed=True)
+
+
+def _is_cap(unit: _Unit, lang: str) -> bool:
+    """The item's amount is a cap ("up to $30 billion", 最大300億ドル)."""
+    phrase = amount_phrases(unit.text).get(unit.amount, "")
+    start = normalize(unit.text).find(normalize(phrase)) if phrase else -1
+    return start >= 0 and bool(_CAP[lang].search(normalize(unit.text)[:start]))
 
 
 def _item_sentence(unit: _Unit, store: IndexStore) -> Sentence:

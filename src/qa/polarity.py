@@ -90,8 +90,8 @@ def polarity(query: Query, draft: Draft, store: IndexStore) -> str:
 def evidence_lead(query: Query, draft: Draft, store: IndexStore) -> str:
     """What the answer opens with, as its evidence settles it: the correction of a wrong amount or name,
     else Yes./はい。 or No./いいえ。 to a yes/no question, else ``""`` (also for a brief, and for a draft that
-    opens with a yes or no of its own)."""
-    if draft.abstained or not draft.sentences or draft.brief \
+    opens with a yes or no of its own, or with what code computed from the documents' items)."""
+    if draft.abstained or not draft.sentences or draft.brief or draft.computed \
             or draft.sentences[0].text.strip() in YES_NO_WORDS[query.lang]:
         return ""
     said = " ".join(s.text for s in draft.sentences)

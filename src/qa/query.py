@@ -27,6 +27,7 @@ _FOLLOW_UP_JA = re.compile(r"^\s*(では|じゃあ|それでは|それと|また
 # What a question sets aside ("apart from Westinghouse, …", "トヨタ以外で…"): a closed grammatical class.
 _EXCLUDING_EN = re.compile(r"\b(?:apart from|aside from|besides|other than|except(?: for)?|excluding|not counting)\s+"
                            r"([^,?;.]+?)(?=,|\?|;|\.|\s+(?:who|which|what|how|where|when|is|are|does|do|will)\b|$)", re.I)
+_COORDINATED_JA = re.compile(r"(?:と|や|、|・|および|及び)$")  # coordinating particles, a closed class
 _EXCLUDING_JA = re.compile(r"([^\s、。？?「」]{1,30}?)(?:以外|を除く|を除いて|のほか|の他)")
 # Pronouns and demonstratives point back to something named before (a closed grammatical class).
 _REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this)\b|それ|その|そこ|これ|この|あれ|あの|同社",
@@ -190,8 +191,10 @@ def set_aside(text: str, lang: str) -> tuple[str, tuple[str, ...]]:
         phrase, kept = match.group(1), ""
         if lang == "en" and (name := re.match(r"(?:[A-Z][\w&.-]*\s?)+", phrase)):
             phrase = name.group(0)
-        elif lang == "ja" and (noun := trailing_noun(phrase)):
-            phrase, kept = noun, unicodedata.normalize("NFKC", phrase)[:-len(noun)]  # its topic stays asked
+        elif lang == "ja" and (noun := trailing_noun(phrase)):  # its topic stays asked
+            phrase, kept = noun, unicodedata.normalize("NFKC", phrase)[:-len(noun)]
+            while (joined := _COORDINATED_JA.search(kept)) and (other := trailing_noun(kept[:joined.start()])):
+                phrase, kept = f"{other} {phrase}", kept[:joined.start() - len(other)]  # 「東芝と日立以外」
         excluded.extend(content_tokens(phrase, lang))
         return f"{kept} "
 

@@ -195,12 +195,17 @@ def _japanese_names(text: str) -> set[str]:
     return found
 
 
+def morphemes(text: str) -> list[Any]:
+    """SudachiPy's morphemes of a whole Japanese text (Latin words included), NFKC-normalised."""
+    tokenizer, mode = _sudachi()
+    return list(tokenizer.tokenize(unicodedata.normalize("NFKC", text.strip()), mode))
+
+
 def trailing_noun(text: str) -> str:
     """The noun compound a Japanese phrase ends with, as written but NFKC-normalised (「ENTRA1 Energyの親会社」 →
     親会社, 「GEってSMR」 → SMR)."""
-    tokenizer, mode = _sudachi()
     run: list[str] = []
-    for morpheme in reversed(list(tokenizer.tokenize(unicodedata.normalize("NFKC", text.strip()), mode))):
+    for morpheme in reversed(morphemes(text)):
         if morpheme.part_of_speech()[0] not in _NOUN_PARTS:
             break
         run.insert(0, morpheme.surface())

@@ -127,16 +127,23 @@ def format_amount(amount: str, lang: str) -> str:
         return f"{x:,.0f}" if x == int(x) else f"{x:g}"
     symbol, unit = _CURRENCY_WRITTEN.get(kind, ("", f" {kind.upper()}"))
     if lang == "ja":
-        if x >= 1e8:
-            oku, man = divmod(round(x / 1e4, 6), 1e4)
-            return f"{_grouped(oku)}億{_grouped(man)}万{unit}" if man else f"{_grouped(oku)}億{unit}"
-        if x >= 1e4:
-            return f"{_grouped(x / 1e4)}万{unit}"
-        return f"{_grouped(x)}{unit}"
+        return _japanese_number(x) + unit
     for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if x >= scale:
             return f"{symbol}{_grouped(x / scale)} {word}" if symbol else f"{_grouped(x / scale)} {word}{unit}"
     return f"{symbol}{_grouped(x)}" if symbol else f"{_grouped(x)}{unit}"
+
+
+def _japanese_number(x: float) -> str:
+    """A number in 兆, 億 and 万 (5,134億5,000万; 1兆5,000億)."""
+    if x < 1e4 or abs(x - round(x)) > 1e-6:
+        return _grouped(x)
+    rest, parts = round(x), []
+    for scale, word in ((10**12, "兆"), (10**8, "億"), (10**4, "万"), (1, "")):
+        whole, rest = divmod(rest, scale)
+        if whole:
+            parts.append(f"{whole:,}{word}")
+    return "".join(parts)
 
 
 def _grouped(x: float) -> str:
@@ -168,11 +175,11 @@ def computed(kind: str, items: list[Item], lang: str) -> tuple[str, tuple[int, .
         return None
     shown = [format_amount(i.amount, lang) for i in items]
     if kind == "sum":
-        total = f"{units.pop()}:{sum(value(i.amount) for i in items):.6g}"
+        total = f"{units.pop()}:{sum(value(i.amount) for i in items):.15g}"
         return _AGGREGATE_TEXT[kind][lang].format(total=format_amount(total, lang), terms=" + ".join(shown)), chunks
     if kind == "difference":
         a, b = items[0], items[1]
-        total = f"{units.pop()}:{abs(value(a.amount) - value(b.amount)):.6g}"
+        total = f"{units.pop()}:{abs(value(a.amount) - value(b.amount)):.15g}"
         return (_AGGREGATE_TEXT[kind][lang].format(total=format_amount(total, lang), terms=f"{shown[0]} − {shown[1]}"),
                 (a.chunk, b.chunk) if a.chunk != b.chunk else (a.chunk,))
     if kind == "compare":
