@@ -25,10 +25,9 @@ from dataclasses import dataclass
 
 from qa.answerability import holds, is_unknown, unknown_names
 from qa.arithmetic import Arithmetic, arithmetic
-from qa.chunks import SECTION_SEPARATOR
-from qa.digest import named_sections
+from qa.digest import in_section, named_sections
 from qa.index import IndexStore
-from qa.numbers import amount_phrases, amount_tokens, is_money, number_tokens
+from qa.numbers import amount_phrases, amount_tokens, is_money, kind_of, number_tokens
 from qa.polarity import YES_NO_WORDS
 from qa.query import Query
 from qa.readable import with_lead
@@ -70,7 +69,8 @@ def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Dra
     stated = amount_tokens(asked.against) if asked.kind == "comparison" else set()
     sections = named_sections(query, doc, store) if asked.kind != "comparison" else []
     if sections:
-        chunks = _section_chunks(doc, query.lang, sections, store)
+        chunks = [i for i in store.doc_chunks(doc, query.lang) if any(in_section(store.chunks[i].section, s)
+                                                                       for s in sections)]
     else:
         chunks = list(dict.fromkeys(i for h in hits if (i := h.chunks.get(query.lang)) is not None
                                     and store.chunks[i].doc == doc))
@@ -86,7 +86,7 @@ def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Dra
     if asked.kind == "comparison":
         return _comparison(query, asked, items, terms, stated, store)
     count = _stated_count(asked.terms_text)
-    if len(items) < 2 or (count and count != len(items)) or len({u.amount.split(":")[0] for u in items}) != 1:
+    if len(items) < 2 or (count and count != len(items)) or len({kind_of(u.amount) for u in items}) != 1:
         return None
     return _draft(asked, query, items, store)
 
@@ -117,7 +117,7 @@ def _comparison(query: Query, asked: Arithmetic, items: list[_Unit], terms: dict
         against, others = other.amount, [other]
     else:
         return None
-    if against.split(":")[0] != subject.amount.split(":")[0]:
+    if kind_of(against) != kind_of(subject.amount):
         return None
     difference = value(subject.amount) - value(against)
     yes = difference < 0 if asked.least else difference > 0
@@ -132,12 +132,6 @@ def _terms(query: Query, asked: str, store: IndexStore) -> dict[str, float]:
     own = set(key_terms(asked)) | set(number_tokens(asked))
     terms = beyond_setting({t for t in query.focus_tokens if t in own and not is_weak_content(t)}, store)
     return {t: store.idf_of(t, query.lang) for t in terms if not t.startswith("num:")}
-
-
-def _section_chunks(doc: str, lang: str, sections: list[str], store: IndexStore) -> list[int]:
-    """The passages of ``doc`` in ``lang`` under any of ``sections`` (their subsections included)."""
-    return [i for i in store.doc_chunks(doc, lang) if any(
-        store.chunks[i].section == s or store.chunks[i].section.startswith(s + SECTION_SEPARATOR) for s in sections)]
 
 
 def _amount_units(chunk: int, store: IndexStore) -> list[_Unit]:
@@ -194,12 +188,11 @@ def _draft(asked: Arithmetic, query: Query, units: list[_Unit], store: IndexStor
     if asked.kind == "sum":
         if not all(is_money(u.amount) for u in units):  # shares of different wholes do not add up
             return None
-        result = computed("sum", [Item(u.text, u.chunk, u.amount) for u in units], lang)
+        result = computed("sum", [Item(u.text, u.chunk, u.amount) for u in units], lang,
+                          _TEXT[(lang, "cap")] if all(_is_cap(u, lang) for u in units) else "")
         if result is None:
             return None
-        lead, shown = result[0], units
-        if all(_is_cap(u, lang) for u in units):  # "up to $30 billion" + "up to $25 billion": up to $55 billion
-            lead = re.sub(r"(は|is )", lambda m: m.group(1) + _TEXT[(lang, "cap")], lead, count=1)
+        lead, shown = result[0], units  # caps add up to a cap: "up to $30 billion" + "up to $25 billion"
     else:
         pick = (min if asked.least else max)(value(u.amount) for u in units)
         shown = [u for u in units if value(u.amount) == pick]

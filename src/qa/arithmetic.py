@@ -34,6 +34,7 @@ _JA_TOGETHER = frozenset({"合わせる", "合わす"})
 _JA_SUPERLATIVE = frozenset({"最も", "一番", "いちばん"})
 _JA_MORE = frozenset({"大きい", "多い", "高い", "上回る"})
 _JA_LESS = frozenset({"小さい", "少ない", "低い", "安い", "下回る"})
+_JA_TOPIC = frozenset({"は", "が", "も"})  # the particles that mark what is compared
 AMOUNT_TYPES = ("amount", "percent")
 
 
@@ -82,7 +83,7 @@ def _japanese(question: str, answer_type: str) -> Arithmetic | None:
         than = next((n for n, (surface, pos, _l) in enumerate(found) if surface == "より" and pos == "助詞"), None)
         if than is None or more == less:
             return None
-        topic = max((n for n, (surface, pos, _l) in enumerate(found[:than]) if pos == "助詞" and surface in "はがも"),
+        topic = max((n for n, (surface, pos, _l) in enumerate(found[:than]) if pos == "助詞" and surface in _JA_TOPIC),
                     default=-1)  # what it is compared against comes after the topic ("XはYより…")
         against = "".join(surface for surface, _pos, _lemma in found[topic + 1:than])
         return Arithmetic("comparison", less, against, terms_text)

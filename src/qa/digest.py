@@ -41,7 +41,8 @@ def top_section(section: str) -> str:
     return section.split(SECTION_SEPARATOR)[0]
 
 
-def _in_section(section: str, top: str) -> bool:
+def in_section(section: str, top: str) -> bool:
+    """``section`` is ``top`` or one of its subsections."""
     return section == top or section.startswith(top + SECTION_SEPARATOR)
 
 
@@ -113,7 +114,7 @@ def named_sections(query: Query, doc: str, store: IndexStore) -> list[str]:
         total = sum(weights.values())
         if total and sum(w for t, w in weights.items() if term_in(t, asked, text)) / total >= NAMED_SECTION:
             named.append(section)
-    return [s for s in named if not any(s.startswith(other + SECTION_SEPARATOR) for other in named)]
+    return [s for s in named if not any(s != other and in_section(s, other) for other in named)]
 
 
 def faq_answer(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Sentence]:
@@ -135,7 +136,7 @@ def section_brief(query: Query, vector: np.ndarray, doc: str, section: str, stor
     sentences (without questions, asides and list announcements), or the lead sentence of each
     passage of the ``primary`` document."""
     members = [i for i in store.doc_chunks(doc, query.lang)
-               if store.chunks[i].kind != "faq" and _in_section(store.chunks[i].section, section)]
+               if store.chunks[i].kind != "faq" and in_section(store.chunks[i].section, section)]
     candidates = score_units(query, vector, [Hit(store.chunks[i].block_key, store.blocks[store.chunks[i].block_key],
                                                  score=1.0) for i in members], store)
     if doc == primary:  # each passage by its best sentence, told by its lead sentence
@@ -156,7 +157,7 @@ def section_in_full(doc: str, lang: str, section: str, store: IndexStore) -> lis
     and questions aside, each citing its passage."""
     return [Sentence(strip_label(unit), (i,), doc, attributed=n > 0)
             for n, (i, unit) in enumerate((i, unit) for i in store.doc_chunks(doc, lang)
-                                          if store.chunks[i].kind != "faq" and _in_section(store.chunks[i].section, section)
+                                          if store.chunks[i].kind != "faq" and in_section(store.chunks[i].section, section)
                                           for unit in store.chunks[i].units if not is_question(unit))]
 
 

@@ -90,6 +90,11 @@ def amount_tokens(text: str) -> set[str]:
     return {t for t in number_tokens(text) if t.startswith((*MONEY_PREFIXES, "pct:"))}
 
 
+def kind_of(token: str) -> str:
+    """What a number token counts: ``usd``, ``jpy``, ``pct``, ``num``, ``month``."""
+    return token.split(":", 1)[0]
+
+
 def is_money(token: str) -> bool:
     return token.startswith(MONEY_PREFIXES)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qa.numbers import amount_phrases
+from qa.numbers import amount_phrases, kind_of
 from qa.text import name_words, normalize, tokens
 from qa.ubiquity import SETTING_SHARE, beyond_setting, names_beyond_setting, ubiquitous
 
@@ -32,9 +32,6 @@ NAME_CORRECTION = {
 }
 
 
-def _kind(token: str) -> str:
-    return token.split(":", 1)[0]
-
 
 def correction(question: str, answer: str, passages: str, lang: str) -> str:
     """The sentence that corrects the question's amount, or "" when the answer does not contradict it
@@ -45,7 +42,7 @@ def correction(question: str, answer: str, passages: str, lang: str) -> str:
     for token, wrong in asked.items():
         if token in stated:
             continue
-        right = next((phrase for other, phrase in said.items() if _kind(other) == _kind(token)), "")
+        right = next((phrase for other, phrase in said.items() if kind_of(other) == kind_of(token)), "")
         if right:
             return CORRECTION[lang].format(right=right, wrong=wrong)
     return ""

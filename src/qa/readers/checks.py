@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from qa.index import IndexStore
-from qa.numbers import number_tokens
+from qa.numbers import kind_of, number_tokens
 from qa.text import KATAKANA_WORD, detect_language, has_cjk, name_tokens, normalize, tokens
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -104,7 +104,7 @@ def amount_of(claim: Claim, store: IndexStore, kinds: tuple[str, ...]) -> str:
     """The claim's first amount of the given kinds ("usd", "pct", "num") that its cited passage holds."""
     numbers, _ = evidence(claim.chunks, store)
     for token in number_tokens(claim.text):
-        if token.split(":")[0] in kinds and token in numbers and not re.fullmatch(r"num:(19|20)\d\d", token):
+        if kind_of(token) in kinds and token in numbers and not re.fullmatch(r"num:(19|20)\d\d", token):
             return token
     return ""
 
@@ -164,19 +164,19 @@ def _label(item: Item) -> str:
     return re.split(r"\s*[:：]\s*", item.text, maxsplit=1)[0].strip() or item.text
 
 
-def computed(kind: str, items: list[Item], lang: str) -> tuple[str, tuple[int, ...]] | None:
+def computed(kind: str, items: list[Item], lang: str, qualifier: str = "") -> tuple[str, tuple[int, ...]] | None:
     """The sentence code computes for a total, difference, comparison or count, and the chunks of its
     addends; None when the items do not allow it (fewer than two amounts, or amounts of different units)."""
     chunks = tuple(dict.fromkeys(i.chunk for i in items))
     if kind == "count":
         return (_AGGREGATE_TEXT[kind][lang].format(count=len(items)), chunks) if items else None
-    units = {i.amount.split(":")[0] for i in items}
+    units = {kind_of(i.amount) for i in items}
     if len(items) < 2 or len(units) != 1:
         return None
     shown = [format_amount(i.amount, lang) for i in items]
     if kind == "sum":
         total = f"{units.pop()}:{sum(value(i.amount) for i in items):.15g}"
-        return _AGGREGATE_TEXT[kind][lang].format(total=format_amount(total, lang), terms=" + ".join(shown)), chunks
+        return _AGGREGATE_TEXT[kind][lang].format(total=qualifier + format_amount(total, lang), terms=" + ".join(shown)), chunks
     if kind == "difference":
         a, b = items[0], items[1]
         total = f"{units.pop()}:{abs(value(a.amount) - value(b.amount)):.15g}"

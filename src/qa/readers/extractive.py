@@ -46,9 +46,9 @@ class ExtractiveReader:
               hits: list[Hit], store: IndexStore) -> Draft:
         """The extractive answer for one reading of the question: ``hits`` are the passages it may quote,
         ``ranked`` the longer list a broad question's section vote reads."""
-        draft = compose(query, focus_vector, hits, store, self.policy)
         if (total := aggregate(query, ranked, store, query.document or self.policy.primary)) is not None:
             return total
+        draft = compose(query, focus_vector, hits, store, self.policy)
         if query.broad:
             return self._broad(query, vector, ranked, store, draft)
         if draft.abstained and query.document and not query.focus_tokens:  # "What is the article about?"
@@ -73,9 +73,10 @@ class ExtractiveReader:
     def _broad(self, query: Query, vector: np.ndarray, ranked: list[Hit], store: IndexStore,
                draft: Draft) -> Draft:
         """A broad question: the plain answer when it names something the documents never use; the
-        section whose heading it names, of the document it names (else the primary one), in brief; that
-        document in brief when it asks for the main points of no section in particular; the commentary's FAQ answer when the top passage is an FAQ entry asking the same;
-        the plain answer when it names nothing or asks one fact; else the section it is about, in brief."""
+        section whose heading it names, of the document it names (else the primary one), in full when short,
+        else in brief; that document in brief when it asks for the main points of no section in particular;
+        the commentary's FAQ answer when the top passage is an FAQ entry asking the same; the plain answer
+        when it names nothing or asks one fact; else the section it is about, in brief."""
         if unknown_names(query, store):  # "… Korean companies?"
             return draft
         primary = self.policy.primary
@@ -87,8 +88,7 @@ class ExtractiveReader:
             if brief:
                 return Draft(sentences=brief[:BRIEF_SENTENCES], brief=True)
         topic = topic_section(query, ranked, store)
-        if query.summary and not (topic and topic.named) and (
-                digest := self._digest(query, store, query.document or primary)):
+        if query.summary and not (topic and topic.named) and (digest := self._digest(query, store, doc)):
             return digest
         if faq := faq_answer(query, vector, ranked[:1], store):
             return Draft(sentences=faq, brief=True)
