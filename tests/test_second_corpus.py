@@ -510,6 +510,18 @@ def test_the_largest_or_smallest_item_is_computed_and_a_stated_count_must_match(
     assert "total is" not in result["answer"], result["answer"]
 
 
+@pytest.mark.parametrize(("question", "larger"), [
+    ("Which costs more, the levee raising or the underground reservoir?", "¥42 billion"),
+    ("Which is smaller: the storm-surge gates or the levee raising?", "¥18 billion"),
+    ("堤防のかさ上げと地下調節池では、どちらの事業費が大きいですか？", "420億円"),
+    ("高潮防潮扉と堤防のかさ上げ、どっちが安い？", "180億円"),
+])
+def test_which_of_two_is_larger_is_computed_from_their_amounts(chain2, question, larger):
+    result = _ask(chain2, question)
+    assert larger in result["answer"].split("[")[0], result["answer"]
+    assert len({c["text"] for c in result["citations"]}) == 2, "both amounts' passages are cited"
+
+
 @pytest.mark.parametrize(("question", "word"), [
     ("Does the levee raising cost more than the underground reservoir?", "Yes"),
     ("Is the storm-surge gates' cost higher than the levee raising's?", "No"),
@@ -533,6 +545,7 @@ def test_a_comparison_with_a_stated_amount_is_settled_by_code_not_read_as_a_wron
 
 @pytest.mark.parametrize("question", [
     "Is the levee raising more important than the underground reservoir?",  # "more important" is no amount
+    "Which is more urgent, the levee raising or the underground reservoir?",
     "Which of the main construction projects uses the most advanced sensors?",
     "How much do the main construction projects in Osaka cost in total?",  # none of the items is in Osaka
 ])

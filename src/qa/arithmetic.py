@@ -7,10 +7,13 @@ The words are closed grammatical classes of each language, not of any document:
   question asks how much); a superlative of size ("the largest investment"), or another one ("most",
   "highest") that no content word follows ("the most advanced components", "the highest priority"
   are no questions of amounts; "at least $25 billion" neither); a
-  comparative right before "than" ("cost more than", "larger than"; not "more important than").
+  comparative right before "than" ("cost more than", "larger than"; not "more important than"); a
+  question with "which" or "who" and a comparative of size, with no "than" ("Which is larger, X or Y?",
+  "Who invests more, X or Y?"): the larger or smaller of those it names, as a superlative.
 - **Japanese**, by morphology (so 不足し holds no 足す and により no より): 合計 or 総計, the verb 足す (合わせる
   when the question asks how much); 最も or 一番 with an adjective or verb of size (大きい, 少ない,
-  上回る); the particle より with one of those.
+  上回る), or an interrogative pronoun (どちら, どれ) with one ("XとYのどちらが大きい"); the particle より
+  with one of those.
 """
 
 from __future__ import annotations
@@ -26,7 +29,11 @@ _EN_TOGETHER = re.compile(r"\btogether\b", re.IGNORECASE)
 _EN_SUPERLATIVE = re.compile(r"(?<!\bat )\b(largest|biggest|highest|greatest|most|smallest|lowest|fewest|least)\b"
                              r"(?![-\w])(?:\s+([A-Za-z]+))?", re.IGNORECASE)
 _EN_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\s+than\b", re.IGNORECASE)
-_EN_OF_SIZE = frozenset({"largest", "biggest", "greatest", "smallest", "fewest"})  # of a size whatever follows
+_EN_CHOICE = re.compile(r"\b(?:which|who|whose)\b", re.IGNORECASE)
+_EN_BARE_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\b(?![-\w])"
+                                  r"(?:\s+([A-Za-z]+))?", re.IGNORECASE)
+_EN_OF_SIZE = frozenset({"largest", "biggest", "greatest", "smallest", "fewest", "larger", "bigger", "greater",
+                         "smaller", "fewer"})  # of a size whatever follows
 _EN_LEAST = frozenset({"smallest", "lowest", "fewest", "least", "smaller", "lower", "less", "fewer"})
 _JA_SUM = frozenset({"合計", "総計"})
 _JA_ADD = frozenset({"足す"})
@@ -34,6 +41,7 @@ _JA_TOGETHER = frozenset({"合わせる", "合わす"})
 _JA_SUPERLATIVE = frozenset({"最も", "一番", "いちばん"})
 _JA_MORE = frozenset({"大きい", "多い", "高い", "上回る"})
 _JA_LESS = frozenset({"小さい", "少ない", "低い", "安い", "下回る"})
+_JA_PRONOUN = "代名詞"  # a pronoun of the ko-so-a-do series; its interrogatives start with ど (どちら, どれ, どっち)
 _JA_TOPIC = frozenset({"は", "が", "も"})  # the particles that mark what is compared
 AMOUNT_TYPES = ("amount", "percent")
 
@@ -65,12 +73,23 @@ def _english(question: str, answer_type: str) -> Arithmetic | None:
     if _EN_SUM.search(question) or (answer_type in AMOUNT_TYPES and _EN_TOGETHER.search(question)):
         return Arithmetic("sum", terms_text=_EN_TOGETHER.sub(" ", _EN_SUM.sub(" ", question)))
     for match in _EN_SUPERLATIVE.finditer(question):
-        following = (match.group(2) or "").lower()
-        of_size = match.group(1).lower() in _EN_OF_SIZE  # "the largest investment"; not "the highest priority"
-        if of_size or not following or following in EN_STOPWORDS or answer_type in AMOUNT_TYPES:
+        if _of_amounts(match, answer_type):
             return Arithmetic("superlative", match.group(1).lower() in _EN_LEAST,
                               terms_text=question[:match.start()] + " " + question[match.end(1):])
+    if _EN_CHOICE.search(question) and not _EN_COMPARATIVE.search(question):  # "Which is larger, X or Y?"
+        for match in _EN_BARE_COMPARATIVE.finditer(question):
+            if _of_amounts(match, answer_type):
+                return Arithmetic("superlative", match.group(1).lower() in _EN_LEAST,
+                                  terms_text=question[:match.start()] + " " + question[match.end(1):])
     return None
+
+
+def _of_amounts(match: re.Match[str], answer_type: str) -> bool:
+    """A superlative or comparative (group 1, the word after it group 2) of amounts: one of size ("the
+    largest investment"), or one that no content word follows ("the highest priority" is no amount)."""
+    following = (match.group(2) or "").lower()
+    return (match.group(1).lower() in _EN_OF_SIZE or not following or following in EN_STOPWORDS
+            or answer_type in AMOUNT_TYPES)
 
 
 def _japanese(question: str, answer_type: str) -> Arithmetic | None:
@@ -90,6 +109,7 @@ def _japanese(question: str, answer_type: str) -> Arithmetic | None:
     adds = any(lemma in _JA_SUM or (lemma in _JA_ADD and pos == "動詞") for _s, pos, lemma in found)
     if adds or (answer_type in AMOUNT_TYPES and _JA_TOGETHER & set(lemmas)):
         return Arithmetic("sum", terms_text=terms_text)
-    if _JA_SUPERLATIVE & set(lemmas) and more != less:
+    choice = any(pos == _JA_PRONOUN and surface.startswith("ど") for surface, pos, _l in found)  # どちら, どれ
+    if (_JA_SUPERLATIVE & set(lemmas) or choice) and more != less:
         return Arithmetic("superlative", less, terms_text=terms_text)
     return None
