@@ -72,6 +72,11 @@ def request(store, question: str, baseline: Draft | None = None) -> ReadRequest:
     return ReadRequest(query=query, hits=hits, store=store, baseline=baseline)
 
 
+def no_overview() -> Draft:
+    """The extractive draft for an overview it has none of: the model writes one."""
+    return Draft(abstained=True, reason="no overview")
+
+
 def chunk_of(store, text: str, lang: str) -> int:
     return next(i for i, c in enumerate(store.chunks) if c.lang == lang and text in c.text)
 
@@ -131,9 +136,9 @@ def read(model: Scripted, req: ReadRequest, **kwargs) -> tuple[Draft, list[str]]
 
 
 def test_supported_sentences_are_kept_and_invented_or_miscited_ones_dropped(store):
-    model = Scripted(calls=[], answer="Delta Rail builds the railway line for $1.5 billion [2]. "
-                                      "It will cost $9 billion [2]. The museum is free [7].")
-    req = request(store, "Who builds the railway line?")
+    model = Scripted(calls=[], letter="G", answer="Delta Rail builds the railway line for $1.5 billion [2]. "
+                                                  "It will cost $9 billion [2]. The museum is free [7].")
+    req = request(store, "What is planned for the railway line?", baseline=no_overview())
     draft, pieces = read(model, req)
     rail = chunk_of(store, "Delta Rail", "en")
     assert draft.reader == "llm:scripted" and not draft.abstained
@@ -144,17 +149,17 @@ def test_supported_sentences_are_kept_and_invented_or_miscited_ones_dropped(stor
 
 
 def test_a_sentence_without_a_citation_is_attributed_to_the_passage_that_supports_it(store):
-    model = Scripted(calls=[], answer="Gamma Ltd works with the port authority on the new harbour.")
-    draft, _ = read(model, request(store, "Who works on the harbour?"))
+    model = Scripted(calls=[], letter="G", answer="Gamma Ltd works with the port authority on the new harbour.")
+    draft, _ = read(model, request(store, "What is planned for the harbour?", baseline=no_overview()))
     assert draft.sentences[0].chunks == (chunk_of(store, "Gamma Ltd", "en"),)
 
 
 @pytest.mark.parametrize("answer", ["NO_ANSWER", "デルタ鉄道が建設します[2]。", "Gamma Ltd builds it for $7 billion [1].",
                                     "!!! ??? [1]"])
 def test_no_answer_wrong_language_unsupported_or_nonsense_gives_the_extractive_draft(store, answer, caplog):
-    req = request(store, "Who builds the railway line?")
+    req = request(store, "What is planned for the railway line?", baseline=no_overview())
     with caplog.at_level(logging.INFO, logger="qa"):
-        draft, _ = read(Scripted(calls=[], answer=answer), req)
+        draft, _ = read(Scripted(calls=[], letter="G", answer=answer), req)
     assert draft is req.baseline and draft.reader == "extractive"
     assert any("extractive answer used" in r.getMessage() for r in caplog.records)
 
@@ -168,6 +173,7 @@ def test_a_total_is_computed_by_code_with_every_addend_cited(store):
     assert total.text == "The total is $3.5 billion ($2 billion + $1.5 billion)" and set(total.chunks) == {harbour, rail}
     assert [s.chunks for s in draft.sentences[1:]] == [(harbour,), (rail,)], "the model's own $4 billion is dropped"
     assert pieces[-1] == total.text
+    assert model.calls == ["List"], "its grammar says it asks for a total: the model does not classify it"
 
 
 def test_a_japanese_comparison_names_the_larger_in_japanese(store):
@@ -238,9 +244,25 @@ def test_the_extractive_abstention_on_a_fact_question_stands(store):
     assert draft.abstained and model.calls == ["Classify"], "classified, then not asked to answer"
 
 
+@pytest.mark.parametrize(("letter", "question"), [("H", "Who builds the railway line?"),
+                                                  ("G", "Why is a railway line planned?")])
+def test_a_fact_or_overview_the_extractive_reader_found_is_quoted_not_rewritten(store, letter, question):
+    model = Scripted(calls=[], letter=letter, answer="Delta Rail builds it [2].")
+    req = request(store, question)
+    draft, pieces = read(model, req)
+    assert draft is req.baseline and pieces == [s.text for s in req.baseline.sentences], "streamed as quoted"
+    assert model.calls == ["Classify"], "classified, then not asked to answer"
+
+
+def test_priming_reads_every_fixed_prompt_start_once(store):
+    model = Scripted(calls=[])
+    ChatModelReader(model).prime()
+    assert model.calls == ["Classify", *(["Answer", "List", "Decide"] * 2)], model.calls
+
+
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):
-    model = Scripted(calls=[], answer="Delta Rail builds the railway line [2]. " * 5, delay=0.02)
-    req = request(store, "Who builds the railway line?")
+    model = Scripted(calls=[], letter="G", answer="Delta Rail builds the railway line [2]. " * 5, delay=0.02)
+    req = request(store, "What is planned for the railway line?", baseline=no_overview())
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="qa"):
         draft, _ = read(model, req, timeout=0.5)
@@ -255,19 +277,19 @@ def test_config_callbacks_reach_the_chat_model(store):
         def on_chat_model_start(self, serialized, messages, **kwargs):
             starts.append(kwargs.get("tags"))
 
-    model = Scripted(calls=[], answer="Delta Rail builds the railway line [2].")
-    ChatModelReader(model).read(request(store, "Who builds the railway line?"),
+    model = Scripted(calls=[], letter="G", answer="Delta Rail builds the railway line [2].")
+    ChatModelReader(model).read(request(store, "What is planned for the railway line?", baseline=no_overview()),
                                 config={"callbacks": [Handler()], "tags": ["qa-test"]})
     assert len(starts) == 2 and all("qa-test" in tags for tags in starts)  # the kind, then the answer
 
 
-@pytest.mark.parametrize("prompt", ["fact", "broad", "items", "judge"])
+@pytest.mark.parametrize("prompt", ["broad", "items", "judge"])
 def test_every_prompt_opens_with_a_fixed_prefix_so_its_cache_is_reused(store, prompt):
     """The system prompt and worked example do not depend on the question or the passages: only the last
     message does, so llama.cpp reads the prefix once per process."""
     reader = ChatModelReader(Scripted(calls=[]))
     first, second = (request(store, q) for q in ("Who builds the railway line?", "What does the museum occupy?"))
-    a = reader.messages(prompt, first, reader.passages(first, "fact"))
+    a = reader.messages(prompt, first, reader.passages(first, "yesno"))
     b = reader.messages(prompt, second, reader.passages(second, "broad")[::-1])
     assert [m.content for m in a[:-1]] == [m.content for m in b[:-1]] and a[-1].content != b[-1].content
 

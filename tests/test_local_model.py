@@ -303,7 +303,7 @@ def test_qa_chat_builds_its_chain_with_the_chosen_reader(monkeypatch):
     from qa.readers import local
     from qa.ui import app
 
-    monkeypatch.delenv("QA_READER", raising=False)
+    monkeypatch.setenv("QA_READER", "")  # unset, and restored after the chat command sets it
     monkeypatch.delenv("QA_LLM", raising=False)
     monkeypatch.setattr(local, "available", lambda settings=None: (False, "no runtime"))
     seen = []

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -35,6 +36,13 @@ def _error_html(message: str) -> str:
     return f'<div class="qa-error" role="alert">{html.escape(message)}</div>' if message else ""
 
 
+def _prime(prime: Any) -> None:
+    try:
+        prime()
+    except Exception as err:  # the reader falls back per answer; a failed warm-up only costs time
+        log.warning("the reader's warm-up failed: %s: %s", type(err).__name__, err)
+
+
 class ChatApp:
     """One chain per process, shared by every session; each session's conversation lives in its browser."""
 
@@ -46,6 +54,12 @@ class ChatApp:
         self.feedback = FeedbackLog(feedback_path(chain.settings))
         self.limit = chain.settings.max_question_chars
         self._documents: dict[tuple[str, str], str] = {}
+
+    def warm_up(self) -> None:
+        """Let a language-model reader read its fixed prompt starts in the background, so the first
+        questions do not wait for them (they queue behind at most one)."""
+        if callable(prime := getattr(self.chain.reader, "prime", None)):
+            threading.Thread(target=_prime, args=(prime,), name="qa-prime", daemon=True).start()
 
     # -- the HTTP API
 
@@ -196,6 +210,7 @@ def _event(event: gr.EventData) -> dict:
 def build_app(chain: QAChain | None = None) -> gr.Blocks:
     """The Gradio Blocks app over ``chain`` (the default chain when None)."""
     app = ChatApp(chain or build_chain())
+    app.warm_up()
     lang = LANGS[0]
     with gr.Blocks(title=t(lang, "page_title")) as demo:
         stored = gr.BrowserState([], storage_key=CONVERSATION_STORE)
