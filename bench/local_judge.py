@@ -22,8 +22,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from qa.chain import build_chain
 from qa.config import PROJECT_ROOT, Settings
-from qa.readers.chat_model import _first_token_probabilities, _user
+from qa.readers.chat_model import _first_token_probabilities
 from qa.readers.local import LocalReader
+from qa.readers.prompts import user_turn
 
 EVAL = PROJECT_ROOT / "eval"
 OUT = PROJECT_ROOT / "bench" / "out"
@@ -57,7 +58,7 @@ def p_answers(reader: LocalReader, request) -> float:
     passages = reader.passages(request, "fact")
     fenced = "\n".join(f'<passage n="{k}">\n{request.store.chunks[i].text}\n</passage>'
                        for k, i in enumerate(passages, 1))
-    reply = reader.model.invoke([SystemMessage(ASK), HumanMessage(_user(fenced, "", request.query.text))],
+    reply = reader.model.invoke([SystemMessage(ASK), HumanMessage(user_turn(fenced, "", request.query.text))],
                                 max_tokens=1, logprobs=True, top_logprobs=10)
     found = _first_token_probabilities(reply)
     yes = max((p for t, p in found.items() if t.lower() == "yes"), default=0.0)

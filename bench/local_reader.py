@@ -62,7 +62,7 @@ def run(settings: Settings | None, questions: list[str] | None = None) -> dict[s
     reader.read(chain.read_request(WARM_UP))  # no timed passage enters the cache
     first_token: list[float] = []
     full: list[float] = []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for question, request in zip(questions, requests):
         clock = time.perf_counter()
         first = None

@@ -250,14 +250,51 @@ def test_a_fact_or_overview_the_extractive_reader_found_is_quoted_not_rewritten(
     model = Scripted(calls=[], letter=letter, answer="Delta Rail builds it [2].")
     req = request(store, question)
     draft, pieces = read(model, req)
-    assert draft is req.baseline and pieces == [s.text for s in req.baseline.sentences], "streamed as quoted"
+    assert draft is req.baseline and pieces == [], "the chain renders the kept draft, citations and all"
     assert model.calls == ["Classify"], "classified, then not asked to answer"
 
 
-def test_priming_reads_every_fixed_prompt_start_once(store):
-    model = Scripted(calls=[])
-    ChatModelReader(model).prime()
+def test_a_yes_no_comparison_after_a_remark_is_judged_as_yes_no(store):
+    model = Scripted(calls=[], p_yes=0.2)
+    req = request(store, "I read the plan. Does the harbour cost more than the railway line?")
+    draft, _ = read(model, req)
+    assert draft.sentences[0].text in ("Yes", "No") and "Classify" not in model.calls
+
+
+class Seen(Scripted):
+    """Also keeps every request's messages but the last."""
+
+    starts: list = []
+
+    def _reply(self, messages):
+        self.starts.append([m.content for m in messages[:-1]])
+        return super()._reply(messages)
+
+
+def test_priming_reads_every_fixed_prompt_start_once_as_the_answers_send_it(store):
+    model = Seen(calls=[], starts=[])
+    reader = ChatModelReader(model)
+    reader.prime()
     assert model.calls == ["Classify", *(["Answer", "List", "Decide"] * 2)], model.calls
+    req = request(store, "What is planned for the railway line?")
+    for prompt in ("broad", "items", "judge"):
+        sent = [m.content for m in reader.messages(prompt, req, reader.passages(req, prompt))[:-1]]
+        assert sent in model.starts, f"the {prompt} prompt's start was primed exactly as it is sent"
+
+
+def test_the_chat_primes_only_a_reader_with_a_prompt_cache_in_the_background():
+    import threading
+    from types import SimpleNamespace
+
+    from qa.ui.app import ChatApp
+
+    primed = threading.Event()
+    for caches, expected in ((False, False), (True, True)):
+        primed.clear()
+        app = ChatApp.__new__(ChatApp)
+        app.chain = SimpleNamespace(reader=SimpleNamespace(caches_prompts=caches, prime=primed.set))
+        app.warm_up()
+        assert primed.wait(2.0 if expected else 0.2) is expected
 
 
 def test_a_slow_model_times_out_into_the_extractive_draft(store, caplog):

@@ -522,6 +522,11 @@ def test_which_of_two_is_larger_is_computed_from_their_amounts(chain2, question,
     assert len({c["text"] for c in result["citations"]}) == 2, "both amounts' passages are cited"
 
 
+def test_a_choice_about_what_the_amounts_do_not_measure_computes_nothing(chain2):
+    result = _ask(chain2, "堤防のかさ上げと地下調節池では、どちらの完成の可能性が高いですか？")
+    assert "最も" not in result["answer"].split("[")[0], result["answer"]
+
+
 @pytest.mark.parametrize(("question", "word"), [
     ("Does the levee raising cost more than the underground reservoir?", "Yes"),
     ("Is the storm-surge gates' cost higher than the levee raising's?", "No"),

@@ -56,10 +56,11 @@ class ChatApp:
         self._documents: dict[tuple[str, str], str] = {}
 
     def warm_up(self) -> None:
-        """Let a language-model reader read its fixed prompt starts in the background, so the first
-        questions do not wait for them (they queue behind at most one)."""
-        if callable(prime := getattr(self.chain.reader, "prime", None)):
-            threading.Thread(target=_prime, args=(prime,), name="qa-prime", daemon=True).start()
+        """Let a reader whose model keeps a prompt cache here (the local one) read its fixed prompt starts in
+        the background, so the first questions do not pay for them (each model call of theirs waits for at
+        most the one start being read)."""
+        if getattr(self.chain.reader, "caches_prompts", False):
+            threading.Thread(target=_prime, args=(self.chain.reader.prime,), name="qa-prime", daemon=True).start()
 
     # -- the HTTP API
 

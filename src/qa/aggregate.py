@@ -12,7 +12,8 @@ What a question asks to compute is read from its grammar (``qa.arithmetic``). Th
 
 Items come from one document: the one the question names, else the primary one. An item whose amount
 is the sum of the others' is their stated total, not one of them. A count the question states ("the
-three projects") must be the number of items found. Percentages are compared, never added. The answer
+three projects") must be the number of items found; a choice among named things ("Which is larger, X or
+Y?") needs every term of the question held by the items. Percentages are compared, never added. The answer
 is the computed total (with "up to" when every item is a cap), the largest or smallest (all of them on
 a tie), or yes or no, first; then the items, cited. Anything less leaves the question to the extractive
 answer.
@@ -85,6 +86,8 @@ def aggregate(query: Query, hits: list[Hit], store: IndexStore, doc: str) -> Dra
         items = _without_total(units)
     if asked.kind == "comparison":
         return _comparison(query, asked, items, terms, stated, store)
+    if asked.choice and not rest.keys() <= frozenset().union(*(_held(query, rest, u, store) for u in items)):
+        return None  # "どちらの可能性が高い": what is compared is not what the items' amounts measure
     count = _stated_count(asked.terms_text)
     if len(items) < 2 or (count and count != len(items)) or len({kind_of(u.amount) for u in items}) != 1:
         return None

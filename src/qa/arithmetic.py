@@ -8,12 +8,13 @@ The words are closed grammatical classes of each language, not of any document:
   "highest") that no content word follows ("the most advanced components", "the highest priority"
   are no questions of amounts; "at least $25 billion" neither); a
   comparative right before "than" ("cost more than", "larger than"; not "more important than"); a
-  question with "which" or "who" and a comparative of size, with no "than" ("Which is larger, X or Y?",
-  "Who invests more, X or Y?"): the larger or smaller of those it names, as a superlative.
+  question with "which", "who" or "whose", a comparative of size, no "than", and the things to choose
+  from named with "or" or "between" ("Which is larger, X or Y?", "Who invests more, X or Y?"): the
+  larger or smaller of those it names, as a superlative.
 - **Japanese**, by morphology (so 不足し holds no 足す and により no より): 合計 or 総計, the verb 足す (合わせる
   when the question asks how much); 最も or 一番 with an adjective or verb of size (大きい, 少ない,
-  上回る), or an interrogative pronoun (どちら, どれ) with one ("XとYのどちらが大きい"); the particle より
-  with one of those.
+  上回る), or one of those with どちら, どっち or どれ (not どれくらい) after the things to choose from
+  ("XとYのどちらが大きい", "X、Y、どっちが安い"); the particle より with one of those.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _EN_SUPERLATIVE = re.compile(r"(?<!\bat )\b(largest|biggest|highest|greatest|mos
                              r"(?![-\w])(?:\s+([A-Za-z]+))?", re.IGNORECASE)
 _EN_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\s+than\b", re.IGNORECASE)
 _EN_CHOICE = re.compile(r"\b(?:which|who|whose)\b", re.IGNORECASE)
+_EN_ALTERNATIVES = re.compile(r"\b(?:or|between)\b", re.IGNORECASE)  # the things to choose from are named
 _EN_BARE_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\b(?![-\w])"
                                   r"(?:\s+([A-Za-z]+))?", re.IGNORECASE)
 _EN_OF_SIZE = frozenset({"largest", "biggest", "greatest", "smallest", "fewest", "larger", "bigger", "greater",
@@ -41,7 +43,9 @@ _JA_TOGETHER = frozenset({"合わせる", "合わす"})
 _JA_SUPERLATIVE = frozenset({"最も", "一番", "いちばん"})
 _JA_MORE = frozenset({"大きい", "多い", "高い", "上回る"})
 _JA_LESS = frozenset({"小さい", "少ない", "低い", "安い", "下回る"})
-_JA_PRONOUN = "代名詞"  # a pronoun of the ko-so-a-do series; its interrogatives start with ど (どちら, どれ, どっち)
+_JA_CHOICE = frozenset({"どちら", "どっち", "どれ"})  # the interrogative pronouns that ask to choose one of several
+_JA_DEGREE = frozenset({"くらい", "ぐらい", "ほど", "だけ"})  # after どれ they ask how much of one thing (どれくらい)
+_JA_ALTERNATIVES = frozenset({"と", "か", "や"})  # particles that name the things to choose from (XとYのどちら)
 _JA_TOPIC = frozenset({"は", "が", "も"})  # the particles that mark what is compared
 AMOUNT_TYPES = ("amount", "percent")
 
@@ -56,6 +60,7 @@ class Arithmetic:
     least: bool = False
     against: str = ""
     terms_text: str = ""
+    choice: bool = False  # a choice among things the question names ("Which is larger, X or Y?")
 
 
 def arithmetic(question: str, lang: str, answer_type: str = "") -> Arithmetic | None:
@@ -76,11 +81,11 @@ def _english(question: str, answer_type: str) -> Arithmetic | None:
         if _of_amounts(match, answer_type):
             return Arithmetic("superlative", match.group(1).lower() in _EN_LEAST,
                               terms_text=question[:match.start()] + " " + question[match.end(1):])
-    if _EN_CHOICE.search(question) and not _EN_COMPARATIVE.search(question):  # "Which is larger, X or Y?"
+    if _EN_CHOICE.search(question) and _EN_ALTERNATIVES.search(question) and not _EN_COMPARATIVE.search(question):
         for match in _EN_BARE_COMPARATIVE.finditer(question):
             if _of_amounts(match, answer_type):
                 return Arithmetic("superlative", match.group(1).lower() in _EN_LEAST,
-                                  terms_text=question[:match.start()] + " " + question[match.end(1):])
+                                  terms_text=question[:match.start()] + " " + question[match.end(1):], choice=True)
     return None
 
 
@@ -109,7 +114,16 @@ def _japanese(question: str, answer_type: str) -> Arithmetic | None:
     adds = any(lemma in _JA_SUM or (lemma in _JA_ADD and pos == "動詞") for _s, pos, lemma in found)
     if adds or (answer_type in AMOUNT_TYPES and _JA_TOGETHER & set(lemmas)):
         return Arithmetic("sum", terms_text=terms_text)
-    choice = any(pos == _JA_PRONOUN and surface.startswith("ど") for surface, pos, _l in found)  # どちら, どれ
-    if (_JA_SUPERLATIVE & set(lemmas) or choice) and more != less:
-        return Arithmetic("superlative", less, terms_text=terms_text)
+    superlative, choice = bool(_JA_SUPERLATIVE & set(lemmas)), _choice(found)
+    if (superlative or choice) and more != less:
+        return Arithmetic("superlative", less, terms_text=terms_text, choice=choice and not superlative)
     return None
+
+
+def _choice(found: list[tuple[str, str, str]]) -> bool:
+    """A Japanese question choosing among things it names: どちら, どっち or どれ (not どれくらい), after
+    a particle or comma that names the alternatives ("XとYのどちら", "X、Y、どっち")."""
+    for n, (surface, _pos, _lemma) in enumerate(found):
+        if surface in _JA_CHOICE and not (n + 1 < len(found) and found[n + 1][0] in _JA_DEGREE):
+            return any((pos == "助詞" and s in _JA_ALTERNATIVES) or s == "、" for s, pos, _l in found[:n])
+    return False

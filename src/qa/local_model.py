@@ -44,6 +44,7 @@ BUNDLED_ARCHITECTURE = "qwen2"
 DEFAULT_TIMEOUT = 30.0
 CONTEXT_TOKENS = 8192  # shared by the slots: one for short judgements, one for answers
 SLOTS = 2
+PROMPT_CACHE_MIB = 1024  # llama.cpp keeps prompts read before (the readers' fixed starts) in memory, up to this
 
 
 class ModelFileError(RuntimeError):
@@ -241,6 +242,7 @@ def load_engine(path: Path) -> Engine:
     params.n_predict = 512
     params.cpuparams.n_threads = threads()
     params.cpuparams_batch.n_threads = threads()
+    params.cache_ram_mib = PROMPT_CACHE_MIB
     params.warmup = False
     params.verbosity = -1
     try:

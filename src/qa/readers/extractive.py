@@ -64,8 +64,7 @@ class ExtractiveReader:
     def read(self, request: ReadRequest, config: RunnableConfig | None = None) -> Draft:
         return request.baseline
 
-    @staticmethod
-    def stream(request: ReadRequest, config: RunnableConfig | None = None) -> Iterator[str | Draft]:
+    def stream(self, request: ReadRequest, config: RunnableConfig | None = None) -> Iterator[str | Draft]:
         """Each sentence as text, then the draft."""
         for sentence in request.baseline.sentences:
             yield sentence.text

@@ -38,6 +38,8 @@ class LocalReader(ChatModelReader):
     """Answers with the local model; its name is ``local:<model>``. Raises ModelFileError when the model
     is missing or does not verify (``available`` says so without raising)."""
 
+    caches_prompts = True
+
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         path = model_path()
