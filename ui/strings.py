@@ -25,8 +25,10 @@ TEXT: dict[str, dict[str, str]] = {
         "about_docs": "Answers come from {n} documents:",
         "about_extractive": "Each answer quotes the documents: the sentences shown are taken from them, "
                             "and every [n] opens the passage it comes from, with its translation.",
-        "about_model": "Answers are written by a language model ({name}) from the passages it is given and "
-                       "checked against them; every [n] opens the passage it comes from, with its translation.",
+        "about_model": "Answers quote the documents; a language model ({name}) adds what quotes cannot give "
+                       "(yes or no, lists, totals, an overview), checked against the passages it cites. Each "
+                       "answer says which wrote it; every [n] opens the passage it comes from, with its "
+                       "translation.",
         "about_language": "Answers come in the language of the question.",
         "primary": "primary source",
         "commentary": "commentary",
@@ -76,7 +78,8 @@ TEXT: dict[str, dict[str, str]] = {
         "examples": "質問の例",
         "about_docs": "回答は次の {n} つの資料に基づきます。",
         "about_extractive": "回答は資料の文をそのまま引用します。[n] をクリックすると、引用元の箇所と訳が表示されます。",
-        "about_model": "回答は言語モデル({name})が資料の箇所から作成し、その箇所と照合したものです。"
+        "about_model": "回答は資料の文を引用します。引用では答えられないもの(はい/いいえ、一覧、合計、概要)は"
+                       "言語モデル({name})が作成し、引用元の箇所と照合します。各回答にどちらが作成したかを示します。"
                        "[n] をクリックすると、引用元の箇所と訳が表示されます。",
         "about_language": "回答は質問と同じ言語で返ります。",
         "primary": "一次資料",
