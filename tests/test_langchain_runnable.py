@@ -29,7 +29,8 @@ MODEL_SAYS = "Fujikura's commitment is up to $20 billion [1]. Nobody cites this.
 
 
 class Scripted(BaseChatModel):
-    """Classifies every question as a fact ("H") and answers ``reply``, streamed word by word."""
+    """Classifies every question as a list ("F": a single fact would keep the extractive answer) and answers
+    ``reply``, streamed word by word."""
 
     reply: str = MODEL_SAYS
 
@@ -38,7 +39,7 @@ class Scripted(BaseChatModel):
         return "scripted"
 
     def _text(self, messages: list[BaseMessage]) -> str:
-        return "H" if str(messages[0].content).startswith("Classify") else self.reply
+        return "F" if str(messages[0].content).startswith("Classify") else self.reply
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
                   **kwargs: Any) -> ChatResult:
