@@ -29,11 +29,11 @@ _EN_SUM = re.compile(r"\b(?:total|sum|add(?:s|ed)? up|combined|altogether|in all
 _EN_TOGETHER = re.compile(r"\btogether\b", re.IGNORECASE)
 _EN_SUPERLATIVE = re.compile(r"(?<!\bat )\b(largest|biggest|highest|greatest|most|smallest|lowest|fewest|least)\b"
                              r"(?![-\w])(?:\s+([A-Za-z]+))?", re.IGNORECASE)
-_EN_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\s+than\b", re.IGNORECASE)
+_EN_COMPARATIVES = r"(larger|bigger|greater|higher|more|smaller|lower|less|fewer)"
+_EN_COMPARATIVE = re.compile(rf"\b{_EN_COMPARATIVES}\s+than\b", re.IGNORECASE)
 _EN_CHOICE = re.compile(r"\b(?:which|who|whose)\b", re.IGNORECASE)
 _EN_ALTERNATIVES = re.compile(r"\b(?:or|between)\b", re.IGNORECASE)  # the things to choose from are named
-_EN_BARE_COMPARATIVE = re.compile(r"\b(larger|bigger|greater|higher|more|smaller|lower|less|fewer)\b(?![-\w])"
-                                  r"(?:\s+([A-Za-z]+))?", re.IGNORECASE)
+_EN_BARE_COMPARATIVE = re.compile(rf"\b{_EN_COMPARATIVES}\b(?![-\w])(?:\s+([A-Za-z]+))?", re.IGNORECASE)
 _EN_OF_SIZE = frozenset({"largest", "biggest", "greatest", "smallest", "fewest", "larger", "bigger", "greater",
                          "smaller", "fewer"})  # of a size whatever follows
 _EN_LEAST = frozenset({"smallest", "lowest", "fewest", "least", "smaller", "lower", "less", "fewer"})
