@@ -203,6 +203,20 @@ def test_a_fact_is_answered_in_the_question_language_citing_the_primary_passage_
     assert result["citations"][0]["doc"] == PRIMARY, "the primary document is cited first"
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    pytest.param("ミナトテックって結局なにやるの？", "Minatotech", id="katakana-name"),
+    pytest.param("What does Minatotech do?", "ミナトテック", id="latin-name"),
+])
+def test_a_name_is_searched_in_both_scripts_so_both_lexical_lists_find_its_passage(chain2, question, name):
+    from qa.chain import understand
+
+    store = chain2.index.get()
+    query = understand(question, [], store, 2000, chain2.manifest)
+    hits = chain2.retriever.search(query.search_text, store=store)
+    holder = next(h for h in hits if any(name in store.chunks[i].text for i in h.chunks.values()))
+    assert {"lexical-ja", "lexical-en"} <= set(holder.ranks), holder.ranks
+
+
 REFUSALS = [
     pytest.param("汐見市のモノレール延伸計画の費用はいくらですか？", "unknown entity", id="monorail-ja"),
     pytest.param("How much will the Shiomi monorail extension cost?", "unknown entity", id="monorail-en"),

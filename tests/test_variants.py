@@ -22,10 +22,11 @@ class _Chunk:
 
 @dataclass
 class _Store:
-    """What the vocabulary is mined from: an index version and its chunks."""
+    """What the vocabulary is mined from: an index version and its chunks (no names in both scripts)."""
 
     chunks: list[_Chunk] = field(default_factory=lambda: [_Chunk(t) for t in TEXTS])
     version: str = "test-variants"
+    transliterations: list[list[tuple[str, str]]] = field(default_factory=list)
 
 
 def test_an_acronym_defined_in_parentheses_is_mined_in_each_language():

@@ -11,6 +11,8 @@
   katakana spelling one kana off: ウェスティングハウス ~ ウェスチングハウス), is read as the corpus's word.
 - **Readings**: a katakana word the corpus never uses that is how one of its kanji names is read
   (ムラタ ~ 村田) is read as that name.
+- **Names in both scripts** (``qa.transliteration``): a name one passage writes in katakana and its twin in
+  Latin letters (ベクテル ~ Bechtel) is searched and covered in both forms.
 
 All are mined from the index's own chunks, once per index version (acronyms' phrases when first asked).
 """
@@ -27,6 +29,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from qa.text import EN_STOPWORDS, KATAKANA_WORD, has_cjk, normalize, proper_noun_readings
+from qa.transliteration import other_script, transliteration_table
+from qa.ubiquity import is_setting
 
 if TYPE_CHECKING:
     from qa.index import IndexStore
@@ -56,6 +60,7 @@ class Vocabulary:
     latin_texts: tuple[str, ...] = ()  # the passages written in Latin script, where acronyms are spelt out
     capitals: frozenset[str] = frozenset()  # the words the corpus writes in capitals ("US", "LNG", "AI")
     spelled_out: dict[str, tuple[str, ...]] = field(default_factory=dict)  # memo of ``phrases_spelling``
+    transliterations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a name -> its other script's forms
 
 
 def _expansion(before: str, acronym: str) -> str:
@@ -80,8 +85,9 @@ def _expansion(before: str, acronym: str) -> str:
     return ""
 
 
-def mine_vocabulary(texts: list[str]) -> Vocabulary:
-    """Acronyms defined in parentheses, and the katakana words and capitalised Latin words of the corpus."""
+def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | None = None) -> Vocabulary:
+    """Acronyms defined in parentheses, the katakana words and capitalised Latin words of the corpus, and the
+    ``(katakana, Latin)`` names its twin passages write in both scripts (aligned at index time)."""
     acronyms: dict[str, set[str]] = {}
     words: set[str] = set()
     lower: set[str] = set()
@@ -105,6 +111,7 @@ def mine_vocabulary(texts: list[str]) -> Vocabulary:
         readings=readings,
         latin_texts=tuple(t.replace("**", "") for t in texts if not has_cjk(t)),
         capitals=frozenset(m.group(1) for text in texts for m in _ACRONYM_USE.finditer(text)),
+        transliterations=transliteration_table(transliterations or []),
     )
 
 
@@ -162,7 +169,8 @@ def vocabulary(store: IndexStore) -> Vocabulary:
     with _lock:
         if store.version not in _cache:
             _cache.clear()
-            _cache[store.version] = mine_vocabulary([c.text for c in store.chunks])
+            _cache[store.version] = mine_vocabulary([c.text for c in store.chunks],
+                                                    [pair for pairs in store.transliterations for pair in pairs])
         return _cache[store.version]
 
 
@@ -203,11 +211,15 @@ def respell(text: str, store: IndexStore) -> str:
 def aliases(text: str, store: IndexStore) -> list[tuple[str, str]]:
     """``(acronym, expansion)`` for every defined acronym the question uses, or whose expansion it spells
     out ("MOC" or "協力覚書"), and for every acronym it uses that the documents never write but whose
-    letters begin words they write in a row; one pair per expansion."""
+    letters begin words they write in a row; one pair per expansion. Then ``(name, its other script's
+    form)`` for every name the question writes that the documents write in both scripts, but for names of
+    the setting, which the documents write everywhere ("Trump" in a summit's papers) and so tell no
+    passage apart."""
     vocab = vocabulary(store)
     used = {m.group(1) for m in _ACRONYM_USE.finditer(text)}
     folded = normalize(text)
     defined = [(acronym, expansion) for acronym, expansions in vocab.acronyms.items() for expansion in expansions
                if acronym in used or normalize(expansion) in folded]
     unwritten = sorted(used - vocab.capitals)  # a defined acronym is written in its parentheses
-    return defined + [(acronym, phrase) for acronym in unwritten for phrase in phrases_spelling(acronym, vocab)]
+    return defined + [(acronym, phrase) for acronym in unwritten for phrase in phrases_spelling(acronym, vocab)] \
+        + [(form, other) for form, other in other_script(text, vocab.transliterations) if not is_setting(other, store)]

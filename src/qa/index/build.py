@@ -32,6 +32,7 @@ from qa.index.versions import (
 )
 from qa.manifest import MANIFEST_NAME, load_manifest, manifest_json
 from qa.text import readings, tokens
+from qa.transliteration import align
 
 if TYPE_CHECKING:
     import bm25s
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECORD_EXTRAS = ("hash", "unit_rows", "readings", "support")  # chunks.json keys that are not Chunk fields
+RECORD_EXTRAS = ("hash", "unit_rows", "readings", "support", "transliterations")  # chunks.json keys that are not Chunk fields
 _BATCH = 16
 
 
@@ -210,12 +211,14 @@ def _write_version(
     offset = 0
     manifest = load_manifest(settings.corpus_dir)
     support = primary_support(chunks, manifest.primary.id)
+    twins = twin_texts(chunks)
     for chunk in chunks:
         units = np.asarray([vectors[u] for u in chunk.units], dtype=np.float32).reshape(-1, dim)
         unit_rows.append(units)
         records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)],
                         "readings": readings(chunk.section + " " + chunk.text) if chunk.lang == "ja" else [],
-                        "support": support.get(chunk.chunk_id, ())})
+                        "support": support.get(chunk.chunk_id, ()),
+                        "transliterations": align(chunk.text, twins[chunk.chunk_id]) if chunk.chunk_id in twins else []})
         offset += len(units)
     np.save(path / "units.npy", np.vstack(unit_rows))
     chunk_vectors = np.asarray([vectors[c.embed_text] for c in chunks], dtype=np.float32)
@@ -252,6 +255,12 @@ def _write_version(
         "counts": _counts(chunks),
     }
     (path / "manifest.json").write_text(json.dumps(index_manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def twin_texts(chunks: list[Chunk]) -> dict[str, str]:
+    """For each Japanese chunk with an English twin (the same block), the twin's text."""
+    english = {c.block_key: c.text for c in chunks if c.lang == "en"}
+    return {c.chunk_id: english[c.block_key] for c in chunks if c.lang == "ja" and c.block_key in english}
 
 
 def _copy_corpus_info(corpus_dir: Path, folder: Path, manifest: dict[str, Any]) -> None:

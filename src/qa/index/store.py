@@ -80,6 +80,9 @@ class IndexStore:
         self.unit_rows: list[tuple[int, int]] = [tuple(r.pop("unit_rows")) for r in records]
         self.readings: list[tuple[str, ...]] = [tuple(r.pop("readings")) for r in records]
         self.support: list[tuple[str, ...]] = [tuple(r.pop("support")) for r in records]  # per unit: a chunk id or ""
+        # per Japanese chunk: (katakana name, the Latin name its English twin writes)
+        self.transliterations: list[tuple[tuple[str, str], ...]] = [
+            tuple((kana, latin) for kana, latin in r.pop("transliterations")) for r in records]
         for r in records:
             r.pop("hash")
             r["units"] = tuple(r["units"])

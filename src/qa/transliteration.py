@@ -1,0 +1,89 @@
+"""The same name in both scripts, aligned across twin passages (Bechtel ~ ベクテル, Westinghouse ~ ウェスチングハウス).
+
+A Japanese passage writes a foreign name in katakana where its English twin writes it in Latin letters. At
+index time, each
+katakana word of a Japanese passage is paired with the capitalised run of words (one to three) of its twin
+whose katakana rendering, by the ``e2k`` character model, is closest to it, when neither has a closer partner
+in that pair of passages and the two differ by at most one edit in ``KANA_PER_EDIT`` kana (long-vowel marks
+and middle dots aside, which transliterations add or drop freely). A question naming either form is then
+searched with both, so a name asked in the other script finds its passage in both languages' lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u30fb]{2,}")
+_NAME_RUN = re.compile(r"[A-Z][A-Za-z0-9&'-]*(?:\s+[A-Z][A-Za-z0-9&'-]*)*")
+_FOLDED = str.maketrans("", "", "ー・")
+MAX_RUN_WORDS = 3
+KANA_PER_EDIT = 2.5  # at most one edit per this many kana: ヘインズビル ~ Haynesville, not インフラ ~ ENTRA1
+
+
+@lru_cache(maxsize=1)
+def _to_katakana() -> Any:
+    from e2k import C2K  # loads its character model (a few MB, numpy only) on first use
+
+    return C2K()
+
+
+@lru_cache(maxsize=4096)
+def katakana_of(latin: str) -> str:
+    """How ``latin`` (a name in Latin letters) is written in katakana, folded for comparison."""
+    letters = re.sub(r"[^a-z]", "", latin.lower())
+    return str(_to_katakana()(letters)).translate(_FOLDED) if letters else ""
+
+
+def katakana_words(text: str) -> set[str]:
+    """The katakana words of a text, as written ("ウェスチングハウス", "ヘインズビル・シェール")."""
+    return {w.strip("・") for w in _KATAKANA.findall(text) if len(w.strip("・")) >= 2}
+
+
+def name_runs(text: str) -> set[str]:
+    """Runs of one to ``MAX_RUN_WORDS`` capitalised words in an English text ("Kinder Morgan", "Morgan")."""
+    runs: set[str] = set()
+    for match in _NAME_RUN.finditer(text.replace("**", "")):
+        words = match.group(0).split()
+        for start in range(len(words)):
+            runs.update(" ".join(words[start:end]) for end in range(start + 1, min(len(words), start + MAX_RUN_WORDS) + 1))
+    return runs
+
+
+def _close(kana: str, latin_kana: str) -> float:
+    """Similarity of two katakana strings, or 0 when they differ by more than the edits allowed."""
+    edits = Levenshtein.distance(kana, latin_kana)
+    return 1.0 - edits / max(len(kana), len(latin_kana)) if edits <= len(kana) / KANA_PER_EDIT else 0.0
+
+
+def align(japanese: str, english: str) -> list[tuple[str, str]]:
+    """``(katakana word, Latin name)`` pairs of two twin passages: each the other's closest, and close enough."""
+    words = {w.translate(_FOLDED): w for w in katakana_words(japanese)}
+    runs = {run: katakana_of(run) for run in name_runs(english)}
+    scores = {(w, run): _close(w, kana) for w in words for run, kana in runs.items() if kana}
+    pairs = []
+    for folded, written in sorted(words.items()):
+        best = max(((score, run) for (w, run), score in scores.items() if w == folded and score > 0), default=None)
+        if best and best[0] >= max(score for (_, run), score in scores.items() if run == best[1]):
+            pairs.append((written, best[1]))
+    return pairs
+
+
+def transliteration_table(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each name's forms in the other script, from the ``(katakana, Latin)`` pairs ``align`` found: keyed by
+    katakana words as written and by Latin names in lower case."""
+    found: dict[str, set[str]] = {}
+    for katakana, latin in pairs:
+        found.setdefault(katakana, set()).add(latin)
+        found.setdefault(latin.lower(), set()).add(katakana)
+    return {form: tuple(sorted(others)) for form, others in found.items()}
+
+
+def other_script(text: str, transliterations: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """``(form in the question, form in the other script)`` for each aligned name a question writes."""
+    used = katakana_words(text) | {run.lower() for run in name_runs(text)}
+    return [(form, other) for form in sorted(used) for other in transliterations.get(form, ())]

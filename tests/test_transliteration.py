@@ -1,0 +1,82 @@
+"""Names written in katakana in one passage and in Latin letters in its twin: aligned, then searched both ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.query import analyse, with_aliases
+from qa.transliteration import align, katakana_words, name_runs, other_script, transliteration_table
+from qa.variants import aliases
+
+JA = "ブライトンとの協力による発電所の建設、ミナトテック株式会社が開発した予測システム、インフラの保守。"
+EN = ("Construction of power plants in collaboration with Brighton, a forecasting system developed by Minatotech "
+      "Co., Ltd., and maintenance of ENTRA1 infrastructure.")
+
+
+def test_each_katakana_name_is_paired_with_the_latin_name_of_its_twin():
+    pairs = dict(align(JA, EN))
+    assert pairs["ブライトン"] == "Brighton"
+    assert pairs["ミナトテック"] == "Minatotech"
+    assert "インフラ" not in pairs, "a loanword is no transliteration of a name that only looks a little like it"
+
+
+def test_no_pair_without_a_twin_name_close_enough():
+    assert align("ブライトンとの協力。", "Cooperation with the city.") == []
+
+
+def test_a_name_maps_to_its_other_script_form_both_ways():
+    found = transliteration_table(align(JA, EN))
+    assert found["ブライトン"] == ("Brighton",)
+    assert found["brighton"] == ("ブライトン",)
+
+
+def test_katakana_words_and_name_runs_are_read_as_written():
+    assert katakana_words("ヘインズビル・シェールの開発・") == {"ヘインズビル・シェール"}
+    assert {"Kinder Morgan", "Kinder", "Morgan"} <= name_runs("with Kinder Morgan for gas")
+
+
+def test_a_question_in_either_script_gets_the_other_form():
+    found = transliteration_table(align(JA, EN))
+    assert other_script("Brightonは何を建設しますか？", found) == [("brighton", "ブライトン")]
+    assert other_script("What will ブライトン build?", found) == [("ブライトン", "Brighton")]
+    assert other_script("What will the city build?", found) == []
+
+
+@dataclass
+class _Chunk:
+    text: str
+    lang: str
+
+
+OTHERS = [_Chunk(text, lang) for n in range(9) for text, lang in
+          ((f"第{n}期の堤防工事。", "ja"), (f"Levee works of phase {n}.", "en"))]
+
+
+@dataclass
+class _Store:
+    """Twin passages (Japanese 0, English 1) among others of one index version, aligned as the index is."""
+
+    chunks: list[_Chunk] = field(default_factory=lambda: [_Chunk(JA, "ja"), _Chunk(EN, "en"), *OTHERS])
+    version: str = "test-transliteration"
+
+    @property
+    def transliterations(self) -> list[list[tuple[str, str]]]:
+        return [align(JA, EN)] + [[] for _ in self.chunks[1:]]
+
+    def token_set(self, index: int) -> frozenset[str]:
+        from qa.text import tokens
+
+        return frozenset(tokens(self.chunks[index].text))
+
+
+def test_a_japanese_question_naming_a_katakana_name_is_searched_with_its_latin_form_too():
+    store = _Store()
+    question = "ブライトンは何を建設しますか？"
+    query = with_aliases(analyse(question), aliases(question, store))
+    assert "Brighton" in query.search_text
+    assert ("ブライトン", ("brighton",)) in query.aliases
+
+
+def test_a_name_the_documents_write_everywhere_is_no_alias_worth_searching():
+    store = _Store(chunks=[_Chunk(JA, "ja"), _Chunk(EN, "en")], version="test-setting")  # every one names Brighton
+    assert aliases("ブライトンは何を建設しますか？", store) == []
