@@ -115,7 +115,8 @@ def test_collect_runs_traces_the_chain_with_a_child_retriever_run(chain):
     (run,) = runs.traced_runs
     assert run.name == "qa" and run.run_type == "chain" and run.error is None
     retrievals = [r for r in run.child_runs if r.run_type == "retriever"]
-    assert retrievals and retrievals[0].inputs == {"query": "フジクラの投資額は？"}
+    # the question as searched: itself, then the forms of its names the documents write in the other script
+    assert retrievals and retrievals[0].inputs["query"].startswith("フジクラの投資額は？")
     store = chain.index.get()
     cited = {store.chunks[store.by_id[c.chunk_id]].block_key for c in answer.citations}
     assert cited and cited <= {d.metadata["block_key"] for d in retrievals[0].outputs["documents"]}
