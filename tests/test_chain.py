@@ -271,6 +271,29 @@ def test_the_exact_date_of_a_delivery_done_this_week_is_not_given(chain):
     assert not when.abstained and "earlier this week" in when.answer, when.answer
 
 
+def test_a_country_answers_where_but_not_which_city_or_state():
+    from qa.compose import has_type
+
+    text = "They will reduce the risk of dependence on China."
+    assert has_type(text, "place") and not has_type(text, "place", exact=True)
+    assert has_type("A plant will be built in Louisiana.", "place", exact=True)
+
+
+def test_a_word_no_passage_holds_does_not_keep_the_sentence_that_names_the_rest_from_answering(chain):
+    from qa.chain import understand
+    from qa.compose import score_units
+
+    store = chain.index.get()
+    question = "Which company supplies the turbines, and what are its widgets?"  # "widgets": no passage has it
+    query = understand(question, [], store, 2000, chain.manifest)
+    plain = understand("Which company supplies the turbines?", [], store, 2000, chain.manifest)
+    vector = chain.embedder.embed_query_array(plain.search_text)
+    hits = chain.retriever.search(plain.search_text, query_vector=vector, store=store, k=5)
+    with_unknown = {(c.chunk, c.unit): c.coverage for c in score_units(query, vector, hits, store)}
+    without = {(c.chunk, c.unit): c.coverage for c in score_units(plain, vector, hits, store)}
+    assert with_unknown == without and max(without.values()) > 0
+
+
 def test_a_region_does_not_answer_which_city_or_state_but_answers_where(chain):
     assert chain.invoke("Which city will get the copper refinery?").abstained
     assert chain.invoke("銅製錬所はどの州に建設されますか？").abstained

@@ -23,6 +23,7 @@ from qa.answerability import (
     term_in,
     unknown_share,
     unknown_names,
+    unknown_terms,
 )
 from qa.index import IndexStore
 from qa.numbers import is_money, number_tokens
@@ -31,7 +32,9 @@ from qa.ranker import UnitRanker, unit_rows
 from qa.readable import announces_list, strip_label, with_antecedent, with_lead
 from qa.readers.base import Draft, Sentence
 from qa.retriever import Hit
-from qa.text import REGION, has_cjk, is_question, name_tokens, name_words, place_mentions, romaji_key, tokens
+from qa.text import (
+    REGION, has_cjk, is_country, is_question, name_tokens, name_words, place_mentions, romaji_key, tokens,
+)
 from qa.ubiquity import SETTING_SHARE, beyond_setting, is_setting, ubiquitous
 
 DENSE_WEIGHT = 0.5
@@ -69,8 +72,8 @@ def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None
     """Whether ``text`` holds the kind of answer asked for (a date later than ``after_year``, if given; a
     place the documents do not mention everywhere, given their ``store``). Japanese place names are found
     by morphology, which also tags companies named after a town (日立): given the ``twin`` passage in the
-    other language, it must name a place too. With ``exact``, a region ("米国西部") is no place and a
-    relative day ("earlier this week") no date."""
+    other language, it must name a place too. With ``exact``, a region ("米国西部") or a country ("China") is
+    no place and a relative day ("earlier this week") no date."""
     found = number_tokens(text)
     if kind == "date" and after_year:
         return any(re.fullmatch(r"num:(19|20)\d\d", t) and int(t[4:]) > after_year for t in found)
@@ -83,8 +86,8 @@ def has_type(text: str, kind: str, after_year: int = 0, store: IndexStore | None
             not exact and bool(_RELATIVE_DAYS.search(text)))
     if kind == "place":
         def names_place(words: str) -> bool:
-            return any((store is None or not is_setting(p, store)) and not (exact and REGION.fullmatch(p))
-                       for p in place_mentions(words))
+            return any((store is None or not is_setting(p, store))
+                       and not (exact and (REGION.fullmatch(p) or is_country(p))) for p in place_mentions(words))
         return names_place(text) and (twin is None or not has_cjk(text) or names_place(twin))
     if kind == "count":
         return any(t.startswith("num:") and not re.fullmatch(r"num:(19|20)\d\d", t) for t in found)
@@ -127,8 +130,12 @@ def is_foreign(term: str, lang: str) -> bool:
 
 
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
-    """Every unit of the retrieved passages in the question's language, best first."""
-    weights = {t: store.idf_of(t, query.lang) for t in coverage_terms(query, store, sentence=True)}
+    """Every unit of the retrieved passages in the question's language, best first. A unit's coverage counts
+    the question terms the documents use: a word no passage holds ("アメ車") tells no sentence apart, and
+    whether the passages answer despite it is the answer-or-refuse model's call."""
+    terms = coverage_terms(query, store, sentence=True)
+    unknown = unknown_terms(query, store)
+    weights = {t: store.idf_of(t, query.lang) for t in terms if t not in unknown or unknown >= set(terms)}
     total = sum(weights.values()) or 1.0
     top = hits[0].score if hits else 1.0
     candidates = []

@@ -138,6 +138,11 @@ def _us_state_names() -> re.Pattern[str]:
     return _name_pattern(s.name for s in us_states if s.type == "State")
 
 
+def is_country(place: str) -> bool:
+    """Whether a place name is a country's (by its English name): no answer to "which city or state"."""
+    return bool(_country_names().fullmatch(place))
+
+
 @lru_cache(maxsize=1)
 def _country_names() -> re.Pattern[str]:
     import pycountry
