@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qa.query import analyse, with_aliases
-from qa.transliteration import align, katakana_words, name_runs, other_script, transliteration_table
+from qa.transliteration import (
+    align,
+    katakana_words,
+    name_runs,
+    other_script,
+    renderings,
+    spelt_name,
+    transliteration_table,
+)
 from qa.variants import aliases
 
 JA = "ブライトンとの協力による発電所の建設、ミナトテック株式会社が開発した予測システム、インフラの保守。"
@@ -63,6 +71,10 @@ class _Store:
     def transliterations(self) -> list[list[tuple[str, str]]]:
         return [align(JA, EN)] + [[] for _ in self.chunks[1:]]
 
+    @property
+    def renderings(self) -> list[list[tuple[str, str]]]:
+        return [renderings(c.text) if c.lang == "en" else [] for c in self.chunks]
+
     def token_set(self, index: int) -> frozenset[str]:
         from qa.text import tokens
 
@@ -80,3 +92,27 @@ def test_a_japanese_question_naming_a_katakana_name_is_searched_with_its_latin_f
 def test_a_name_the_documents_write_everywhere_is_no_alias_worth_searching():
     store = _Store(chunks=[_Chunk(JA, "ja"), _Chunk(EN, "en")], version="test-setting")  # every one names Brighton
     assert aliases("ブライトンは何を建設しますか？", store) == []
+
+
+RENDERED = {kana: name for name, kana in renderings("The Harbor Resilience Partnership signed with Kinder Morgan.")}
+
+
+def test_a_katakana_spelling_of_an_english_name_the_corpus_writes_is_read_as_that_name():
+    assert spelt_name("ハーバー・レジリエンス・パートナーシップ", RENDERED, frozenset()) == "Harbor Resilience Partnership"
+    assert spelt_name("キンダー・モーガン", RENDERED, frozenset()) == "Kinder Morgan"
+
+
+def test_a_loanword_a_word_the_corpus_writes_or_a_far_spelling_is_left_alone():
+    assert spelt_name("パートナーシップ", RENDERED, frozenset()) is None, "a common word names nothing"
+    assert spelt_name("キンダー・モーガン", RENDERED, frozenset({"キンダー・モーガン"})) is None, "the corpus writes it"
+    assert spelt_name("ハーバー・リゾート", RENDERED, frozenset()) is None
+
+
+def test_a_question_spelling_a_name_in_katakana_is_respelt_with_the_name():
+    from qa.variants import respell
+
+    english_only = _Chunk("The Harbor Resilience Partnership funds the levees.", "en")
+    store = _Store(chunks=[_Chunk(JA, "ja"), _Chunk(EN, "en"), *OTHERS, english_only], version="test-spelt")
+    assert "Minatotech" not in respell("ミナトテックは何を開発しましたか？", store), "the corpus writes ミナトテック"
+    respelt = respell("ハーバー・レジリエンス・パートナーシップは何をしますか？", store)
+    assert "Harbor Resilience Partnership" in respelt and "ハーバー" not in respelt

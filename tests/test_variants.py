@@ -27,6 +27,7 @@ class _Store:
     chunks: list[_Chunk] = field(default_factory=lambda: [_Chunk(t) for t in TEXTS])
     version: str = "test-variants"
     transliterations: list[list[tuple[str, str]]] = field(default_factory=list)
+    renderings: list[list[tuple[str, str]]] = field(default_factory=list)
 
 
 def test_an_acronym_defined_in_parentheses_is_mined_in_each_language():

@@ -83,6 +83,12 @@ def _morphemes(text: str) -> list[Any]:
     return [m for run in _CJK_RUN.findall(text) for m in tokenizer.tokenize(run, mode)]
 
 
+def names_something(word: str) -> bool:
+    """Whether a Japanese word holds a proper noun or a word the dictionary does not know (キンダー・モーガン,
+    エントラワン), not only common words (ファクトシート, エレクトロニクス)."""
+    return any(m.part_of_speech()[1] == "固有名詞" or m.is_oov() for m in _morphemes(word))
+
+
 @lru_cache(maxsize=8192)
 def _japanese_morphemes(run: str) -> tuple[tuple[str, str, bool], ...]:
     """``(normalised form, part of speech, written in hiragana only)`` of the content morphemes of a

@@ -16,13 +16,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+
+from qa.text import names_something, normalize
 
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u30fb]{2,}")
 _NAME_RUN = re.compile(r"[A-Z][A-Za-z0-9&'-]*(?:\s+[A-Z][A-Za-z0-9&'-]*)*")
 _FOLDED = str.maketrans("", "", "ー・")
 MAX_RUN_WORDS = 3
 KANA_PER_EDIT = 2.5  # at most one edit per this many kana: ヘインズビル ~ Haynesville, not インフラ ~ ENTRA1
+MIN_SPELT_KANA = 4  # a shorter katakana word is read as a name only when the corpus writes it so
+SPELT_KANA_PER_EDIT = 4
 
 
 @lru_cache(maxsize=1)
@@ -32,11 +37,21 @@ def _to_katakana() -> Any:
     return C2K()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
+def _word_katakana(word: str) -> str:
+    return str(_to_katakana()(word))
+
+
 def katakana_of(latin: str) -> str:
-    """How ``latin`` (a name in Latin letters) is written in katakana, folded for comparison."""
-    letters = re.sub(r"[^a-z]", "", latin.lower())
-    return str(_to_katakana()(letters)).translate(_FOLDED) if letters else ""
+    """How ``latin`` (a name in Latin letters) is written in katakana, word by word, folded for comparison."""
+    words = re.findall(r"[a-z]+", latin.lower())
+    return "".join(_word_katakana(w) for w in words).translate(_FOLDED)
+
+
+def renderings(english: str) -> list[tuple[str, str]]:
+    """``(name, its katakana rendering)`` for the names of an English text that are words, not acronyms (a
+    question may spell "Technology Prosperity Deal" テクノロジー・プロスペリティ・ディール)."""
+    return sorted((run, kana) for run in name_runs(english) if re.search(r"[a-z]", run) and (kana := katakana_of(run)))
 
 
 def katakana_words(text: str) -> set[str]:
@@ -87,3 +102,16 @@ def other_script(text: str, transliterations: dict[str, tuple[str, ...]]) -> lis
     """``(form in the question, form in the other script)`` for each aligned name a question writes."""
     used = katakana_words(text) | {run.lower() for run in name_runs(text)}
     return [(form, other) for form in sorted(used) for other in transliterations.get(form, ())]
+
+
+def spelt_name(word: str, renderings: dict[str, str], known: frozenset[str]) -> str | None:
+    """The English name a katakana word of a question spells: the word names something (a proper noun or a
+    word the dictionary does not know, not a loanword such as エレクトロニクス), the corpus never writes it,
+    and one name's rendering (of ``renderings``: folded katakana -> name) is within one edit per
+    ``SPELT_KANA_PER_EDIT`` kana (closer than a twin's spelling: no twin vouches for it)."""
+    folded = word.translate(_FOLDED)
+    if normalize(word) in known or len(folded) < MIN_SPELT_KANA or not names_something(word):
+        return None
+    best = process.extractOne(folded, list(renderings), scorer=Levenshtein.distance,
+                              score_cutoff=int(len(folded) / SPELT_KANA_PER_EDIT))
+    return renderings[best[0]] if best else None

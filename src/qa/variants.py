@@ -12,7 +12,8 @@
 - **Readings**: a katakana word the corpus never uses that is how one of its kanji names is read
   (ムラタ ~ 村田) is read as that name.
 - **Names in both scripts** (``qa.transliteration``): a name one passage writes in katakana and its twin in
-  Latin letters (ベクテル ~ Bechtel) is searched and covered in both forms.
+  Latin letters (ベクテル ~ Bechtel) is searched and covered in both forms; a katakana word the corpus never
+  writes that spells one of its English names (テクノロジー・プロスペリティ・ディール) is read as that name.
 
 All are mined from the index's own chunks, once per index version (acronyms' phrases when first asked).
 """
@@ -29,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from qa.text import EN_STOPWORDS, KATAKANA_WORD, has_cjk, normalize, proper_noun_readings
-from qa.transliteration import other_script, transliteration_table
+from qa.transliteration import katakana_words, other_script, spelt_name, transliteration_table
 from qa.ubiquity import is_setting
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Vocabulary:
     capitals: frozenset[str] = frozenset()  # the words the corpus writes in capitals ("US", "LNG", "AI")
     spelled_out: dict[str, tuple[str, ...]] = field(default_factory=dict)  # memo of ``phrases_spelling``
     transliterations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a name -> its other script's forms
+    renderings: dict[str, str] = field(default_factory=dict)  # folded katakana rendering -> an English name
 
 
 def _expansion(before: str, acronym: str) -> str:
@@ -85,9 +87,11 @@ def _expansion(before: str, acronym: str) -> str:
     return ""
 
 
-def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | None = None) -> Vocabulary:
-    """Acronyms defined in parentheses, the katakana words and capitalised Latin words of the corpus, and the
-    ``(katakana, Latin)`` names its twin passages write in both scripts (aligned at index time)."""
+def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | None = None,
+                    renderings: list[tuple[str, str]] | None = None) -> Vocabulary:
+    """Acronyms defined in parentheses, the katakana words and capitalised Latin words of the corpus, the
+    ``(katakana, Latin)`` names its twin passages write in both scripts, and ``(English name, katakana
+    rendering)`` of its English names (both found at index time)."""
     acronyms: dict[str, set[str]] = {}
     words: set[str] = set()
     lower: set[str] = set()
@@ -112,6 +116,7 @@ def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | 
         latin_texts=tuple(t.replace("**", "") for t in texts if not has_cjk(t)),
         capitals=frozenset(m.group(1) for text in texts for m in _ACRONYM_USE.finditer(text)),
         transliterations=transliteration_table(transliterations or []),
+        renderings={kana: name for name, kana in sorted(renderings or [], key=lambda pair: -len(pair[0]))},
     )
 
 
@@ -170,7 +175,8 @@ def vocabulary(store: IndexStore) -> Vocabulary:
         if store.version not in _cache:
             _cache.clear()
             _cache[store.version] = mine_vocabulary([c.text for c in store.chunks],
-                                                    [pair for pairs in store.transliterations for pair in pairs])
+                                                    [pair for pairs in store.transliterations for pair in pairs],
+                                                    [pair for pairs in store.renderings for pair in pairs])
         return _cache[store.version]
 
 
@@ -205,6 +211,9 @@ def respell(text: str, store: IndexStore) -> str:
     for word in set(KATAKANA_WORD.findall(respelled)):
         if word in vocab.readings:
             respelled = respelled.replace(word, vocab.readings[word])
+    for word in katakana_words(respelled):
+        if (name := spelt_name(word, vocab.renderings, vocab.known)) is not None:
+            respelled = respelled.replace(word, f" {name} ")
     return respelled
 
 

@@ -32,7 +32,7 @@ from qa.index.versions import (
 )
 from qa.manifest import MANIFEST_NAME, load_manifest, manifest_json
 from qa.text import readings, tokens
-from qa.transliteration import align
+from qa.transliteration import align, renderings
 
 if TYPE_CHECKING:
     import bm25s
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECORD_EXTRAS = ("hash", "unit_rows", "readings", "support", "transliterations")  # chunks.json keys that are not Chunk fields
+RECORD_EXTRAS = ("hash", "unit_rows", "readings", "support", "transliterations", "renderings")  # chunks.json keys that are not Chunk fields
 _BATCH = 16
 
 
@@ -218,7 +218,8 @@ def _write_version(
         records.append({**asdict(chunk), "hash": chunk.content_hash, "unit_rows": [offset, offset + len(units)],
                         "readings": readings(chunk.section + " " + chunk.text) if chunk.lang == "ja" else [],
                         "support": support.get(chunk.chunk_id, ()),
-                        "transliterations": align(chunk.text, twins[chunk.chunk_id]) if chunk.chunk_id in twins else []})
+                        "transliterations": align(chunk.text, twins[chunk.chunk_id]) if chunk.chunk_id in twins else [],
+                        "renderings": renderings(chunk.text) if chunk.lang == "en" else []})
         offset += len(units)
     np.save(path / "units.npy", np.vstack(unit_rows))
     chunk_vectors = np.asarray([vectors[c.embed_text] for c in chunks], dtype=np.float32)

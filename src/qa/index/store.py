@@ -83,6 +83,9 @@ class IndexStore:
         # per Japanese chunk: (katakana name, the Latin name its English twin writes)
         self.transliterations: list[tuple[tuple[str, str], ...]] = [
             tuple((kana, latin) for kana, latin in r.pop("transliterations")) for r in records]
+        # per English chunk: (name, its katakana rendering, folded)
+        self.renderings: list[tuple[tuple[str, str], ...]] = [
+            tuple((name, kana) for name, kana in r.pop("renderings")) for r in records]
         for r in records:
             r.pop("hash")
             r["units"] = tuple(r["units"])
