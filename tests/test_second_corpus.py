@@ -213,7 +213,8 @@ def test_a_name_is_searched_in_both_scripts_so_both_lexical_lists_find_its_passa
     store = chain2.index.get()
     query = understand(question, [], store, 2000, chain2.manifest)
     hits = chain2.retriever.search(query.search_text, store=store)
-    holder = next(h for h in hits if any(name in store.chunks[i].text for i in h.chunks.values()))
+    holder = next((h for h in hits if any(name in store.chunks[i].text for i in h.chunks.values())), None)
+    assert holder is not None, f"no retrieved passage names {name}"
     assert {"lexical-ja", "lexical-en"} <= set(holder.ranks), holder.ranks
 
 
@@ -309,6 +310,22 @@ def test_a_follow_up_is_read_against_the_previous_question(chain2, first, follow
     assert fact in result["answer"], result["answer"]
     holders = [c for c in result["citations"] if fact in c["text"]]
     assert holders and holders[0]["doc"] == PRIMARY
+
+
+@pytest.mark.parametrize(("first", "follow_up"), [
+    pytest.param("Which project is scheduled for completion in fiscal 2031?", "Which other project has a completion year?",
+                 id="other"),
+    pytest.param("How much do the levee works cost?", "What else costs money?", id="else"),
+])
+def test_asking_what_else_gets_a_sentence_the_previous_answer_did_not_say(chain2, first, follow_up):
+    said = _ask(chain2, first)["answer"]
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": said}]
+    result = _ask(chain2, follow_up, history)
+    assert not result["abstained"], result["answer"]
+    def plain(text: str) -> str:
+        return re.sub(r"\s*\[\d+\]", "", text).strip()
+
+    assert plain(said) not in plain(result["answer"]), (said, result["answer"])
 
 
 YES_NO = [  # question, the word the answer opens with, a fact of its evidence sentence

@@ -190,10 +190,12 @@ def _aliased(query: Query, found: frozenset[str]) -> frozenset[str]:
 
 def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     """A unit may answer: it is no question itself (an FAQ's "Q2: …?"), names enough of what is asked,
-    holds the kind of fact asked for and does not name what the question sets aside."""
+    holds the kind of fact asked for, does not name what the question sets aside and, when the question
+    asks what else there is, was not said in the previous answer (every word of it there)."""
     return not is_question(candidate.text) and candidate.coverage >= MIN_UNIT_COVERAGE \
         and (not query.answer_type or _has_type(query, candidate, store)) \
-        and not (query.excluded and set(query.excluded) & store.unit_token_sets(candidate.chunk)[candidate.unit])
+        and not (query.excluded and set(query.excluded) & store.unit_token_sets(candidate.chunk)[candidate.unit]) \
+        and not (query.shown and set(tokens(candidate.text)) <= set(tokens(query.shown)))
 
 
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:

@@ -30,6 +30,8 @@ _EXCLUDING_EN = re.compile(r"\b(?:apart from|aside from|besides|other than|excep
 _COORDINATED_JA = re.compile(r"(?:と|や|、|・|および|及び)$")  # coordinating particles, a closed class
 _EXCLUDING_JA = re.compile(r"([^\s、。？?「」]{1,30}?)(?:以外|を除く|を除いて|のほか|の他)")
 # Pronouns and demonstratives point back to something named before (a closed grammatical class).
+# Asking for what else there is ("What other areas …?", 「ほかにSMRを建てるのはどこ？」): a closed class.
+_OTHERS = re.compile(r"\b(?:other|others|else|another)\b|ほかに|他に|ほかの|他の|別の", re.I)
 _REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this)\b|それ|その|そこ|これ|この|あれ|あの|同社",
                           re.I)
 
@@ -123,6 +125,8 @@ class Query:
     # a term and what else a passage may hold instead, all of it ("moc" ~ ("協力", "覚え書き"))
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     head: tuple[str, ...] = ()  # the noun the question asks for ("operator" of "Which data center operator …?")
+    # the previous answer, when the question asks what else there is: none of its sentences answers again
+    shown: str = ""
 
     def alias_groups(self, term: str) -> list[tuple[str, ...]]:
         """What a passage may hold instead of ``term``: the other form of an acronym the documents define or
@@ -280,10 +284,13 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     previous = context or _last_user_question(history or [], max_chars)
     head = tuple(t for t in asked_head(rest, lang) if t in focus)
     follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
-    follow_up = follow_up and replace(follow_up, head=head)
+    shown = _last_answer(history or []) if _OTHERS.search(asked) else ""
+    follow_up = follow_up and replace(follow_up, head=head, shown=shown)
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
-                  future=bool(_FUTURE.search(asked)), exact=kind in ("place", "date") and bool(_EXACT.search(asked)), broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
-                  summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked, head=head)
+                  future=bool(_FUTURE.search(asked)), exact=kind in ("place", "date") and bool(_EXACT.search(asked)),
+                  broad=not kind and bool(_BROAD.search(asked) or _SUMMARY.search(asked)),
+                  summary=not kind and bool(_SUMMARY.search(asked)), alternative=follow_up, question=asked, head=head,
+                  shown=shown)
     if follow_up and is_follow_up(asked, focus):
         return replace(follow_up, alternative=replace(alone, alternative=None) if focus else None)
     return alone
@@ -305,6 +312,14 @@ def with_aliases(query: Query, pairs: list[tuple[str, str]]) -> Query:
     alternative = query.alternative and with_aliases(query.alternative, pairs)
     return replace(query, search_text=f"{query.search_text} {extra}".strip(), aliases=tuple(dict.fromkeys(aliases)),
                    alternative=alternative)
+
+
+def _last_answer(history: list[dict[str, Any]]) -> str:
+    """The text of the last assistant turn of ``history`` (empty when there is none)."""
+    for message in reversed(history):
+        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"), str):
+            return str(message["content"])
+    return ""
 
 
 def _last_user_question(history: list[dict[str, Any]], max_chars: int) -> str:
