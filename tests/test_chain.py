@@ -277,6 +277,7 @@ def test_a_country_answers_where_but_not_which_city_or_state():
     text = "They will reduce the risk of dependence on China."
     assert has_type(text, "place") and not has_type(text, "place", exact=True)
     assert has_type("A plant will be built in Louisiana.", "place", exact=True)
+    assert has_type("A plant will be built in Georgia.", "place", exact=True), "a US state, though a country too"
 
 
 def test_a_word_no_passage_holds_does_not_keep_the_sentence_that_names_the_rest_from_answering(chain):

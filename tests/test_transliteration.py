@@ -39,8 +39,27 @@ def test_a_name_maps_to_its_other_script_form_both_ways():
 
 
 def test_katakana_words_and_name_runs_are_read_as_written():
-    assert katakana_words("ヘインズビル・シェールの開発・") == {"ヘインズビル・シェール"}
+    assert katakana_words("ヘインズビル・シェールの開発・") == {"ヘインズビル・シェール", "ヘインズビル", "シェール"}
     assert {"Kinder Morgan", "Kinder", "Morgan"} <= name_runs("with Kinder Morgan for gas")
+    assert "Trump" in name_runs("President Trump's deal") and "Trump's" not in name_runs("President Trump's deal")
+    assert name_runs("## Kinder Morgan\nThe plan") == {"Kinder", "Kinder Morgan", "Morgan"}, "no run across lines"
+
+
+def test_names_listed_with_a_middle_dot_are_aligned_one_by_one():
+    pairs = dict(align("ブライトン・ミナトテック・東芝が参加する。", "Brighton, Minatotech and Toshiba take part."))
+    assert pairs["ブライトン"] == "Brighton" and pairs["ミナトテック"] == "Minatotech"
+
+
+def test_alignment_does_not_depend_on_the_order_of_a_set():
+    import subprocess
+    import sys
+
+    code = ("from qa.transliteration import align; "
+            "print(align('ヘインズビル・シェールの開発とヘインズビルシェール。', 'Development of the Haynesville Shale.'))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(4)}
+    assert len(outputs) == 1, outputs
 
 
 def test_a_question_in_either_script_gets_the_other_form():
@@ -100,6 +119,15 @@ RENDERED = {kana: name for name, kana in renderings("The Harbor Resilience Partn
 def test_a_katakana_spelling_of_an_english_name_the_corpus_writes_is_read_as_that_name():
     assert spelt_name("ハーバー・レジリエンス・パートナーシップ", RENDERED, frozenset()) == "Harbor Resilience Partnership"
     assert spelt_name("キンダー・モーガン", RENDERED, frozenset()) == "Kinder Morgan"
+
+
+def test_a_question_name_is_replaced_as_a_whole_run_never_inside_a_longer_word():
+    from qa.transliteration import spell_names
+
+    rendered = {kana: name for name, kana in renderings("Morgan signed. Harbor Resilience Partnership too.")}
+    text = "ハーバー・レジリエンス・パートナーシップとモルガン・スタンレーは？"
+    respelt = spell_names(text, rendered, frozenset())
+    assert "Harbor Resilience Partnership" in respelt and "モルガン・スタンレー" in respelt, respelt
 
 
 def test_a_loanword_a_word_the_corpus_writes_or_a_far_spelling_is_left_alone():

@@ -145,8 +145,9 @@ def _us_state_names() -> re.Pattern[str]:
 
 
 def is_country(place: str) -> bool:
-    """Whether a place name is a country's (by its English name): no answer to "which city or state"."""
-    return bool(_country_names().fullmatch(place))
+    """Whether a place name is a country's (by its English name, and no US state's: Georgia): no answer to
+    "which city or state"."""
+    return bool(_country_names().fullmatch(place)) and not _us_state_names().fullmatch(place)
 
 
 @lru_cache(maxsize=1)

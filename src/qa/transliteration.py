@@ -19,12 +19,13 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from qa.text import names_something, normalize
+from qa.text import EN_STOPWORDS, names_something, normalize
 
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc\u30fb]{2,}")
-_NAME_RUN = re.compile(r"[A-Z][A-Za-z0-9&'-]*(?:\s+[A-Z][A-Za-z0-9&'-]*)*")
+# capitalised words in a row on one line, without a possessive ("Trump's" -> Trump)
+_NAME_RUN = re.compile(r"[A-Z](?:[A-Za-z0-9&-]|'(?!s\b))*(?:[ \t]+[A-Z](?:[A-Za-z0-9&-]|'(?!s\b))*)*")
 _FOLDED = str.maketrans("", "", "ー・")
-MAX_RUN_WORDS = 3
+MAX_RUN_WORDS = 4
 KANA_PER_EDIT = 2.5  # at most one edit per this many kana: ヘインズビル ~ Haynesville, not インフラ ~ ENTRA1
 MIN_SPELT_KANA = 4  # a shorter katakana word is read as a name only when the corpus writes it so
 SPELT_KANA_PER_EDIT = 4
@@ -55,8 +56,11 @@ def renderings(english: str) -> list[tuple[str, str]]:
 
 
 def katakana_words(text: str) -> set[str]:
-    """The katakana words of a text, as written ("ウェスチングハウス", "ヘインズビル・シェール")."""
-    return {w.strip("・") for w in _KATAKANA.findall(text) if len(w.strip("・")) >= 2}
+    """The katakana words of a text, as written, and the parts of those written with a middle dot
+    ("ヘインズビル・シェール", "ヘインズビル", "シェール")."""
+    found = {w.strip("・") for w in _KATAKANA.findall(text)}
+    found |= {part for w in found for part in w.split("・")}
+    return {w for w in found if len(w) >= 2}
 
 
 def name_runs(text: str) -> set[str]:
@@ -64,7 +68,7 @@ def name_runs(text: str) -> set[str]:
     runs: set[str] = set()
     for match in _NAME_RUN.finditer(text.replace("**", "")):
         words = match.group(0).split()
-        for start in range(len(words)):
+        for start in (n for n, word in enumerate(words) if word.lower() not in EN_STOPWORDS):  # not "The", "In"
             runs.update(" ".join(words[start:end]) for end in range(start + 1, min(len(words), start + MAX_RUN_WORDS) + 1))
     return runs
 
@@ -77,31 +81,42 @@ def _close(kana: str, latin_kana: str) -> float:
 
 def align(japanese: str, english: str) -> list[tuple[str, str]]:
     """``(katakana word, Latin name)`` pairs of two twin passages: each the other's closest, and close enough."""
-    words = {w.translate(_FOLDED): w for w in katakana_words(japanese)}
-    runs = {run: katakana_of(run) for run in name_runs(english)}
-    scores = {(w, run): _close(w, kana) for w in words for run, kana in runs.items() if kana}
-    pairs = []
-    for folded, written in sorted(words.items()):
-        best = max(((score, run) for (w, run), score in scores.items() if w == folded and score > 0), default=None)
-        if best and best[0] >= max(score for (_, run), score in scores.items() if run == best[1]):
-            pairs.append((written, best[1]))
-    return pairs
+    words = {w.translate(_FOLDED): w for w in sorted(katakana_words(japanese))}
+    runs = {run: kana for run in sorted(name_runs(english)) if (kana := katakana_of(run))}
+    best_word: dict[str, tuple[float, str]] = {}  # folded word -> (score, run)
+    best_run: dict[str, float] = {}
+    for folded in words:
+        for run, kana in runs.items():
+            if (score := _close(folded, kana)) > 0:
+                best_word[folded] = max(best_word.get(folded, (0.0, "")), (score, run))
+                best_run[run] = max(best_run.get(run, 0.0), score)
+    return [(words[folded], run) for folded, (score, run) in sorted(best_word.items()) if score >= best_run[run]]
 
 
 def transliteration_table(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Each name's forms in the other script, from the ``(katakana, Latin)`` pairs ``align`` found: keyed by
-    katakana words as written and by Latin names in lower case."""
+    katakana words without long-vowel marks and middle dots, and by Latin names in lower case."""
     found: dict[str, set[str]] = {}
     for katakana, latin in pairs:
-        found.setdefault(katakana, set()).add(latin)
+        found.setdefault(katakana.translate(_FOLDED), set()).add(latin)
         found.setdefault(latin.lower(), set()).add(katakana)
     return {form: tuple(sorted(others)) for form, others in found.items()}
 
 
 def other_script(text: str, transliterations: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
     """``(form in the question, form in the other script)`` for each aligned name a question writes."""
-    used = katakana_words(text) | {run.lower() for run in name_runs(text)}
-    return [(form, other) for form in sorted(used) for other in transliterations.get(form, ())]
+    used = {word: word.translate(_FOLDED) for word in katakana_words(text)}
+    used |= {run.lower(): run.lower() for run in name_runs(text)}
+    return [(form, other) for form in sorted(used) for other in transliterations.get(used[form], ())]
+
+
+def spell_names(text: str, renderings: dict[str, str], known: frozenset[str]) -> str:
+    """``text`` with each whole katakana run that spells an English name of ``renderings`` read as that name."""
+    def read(match: re.Match[str]) -> str:
+        name = spelt_name(match.group(0).strip("・"), renderings, known)
+        return f" {name} " if name else match.group(0)
+
+    return _KATAKANA.sub(read, text)
 
 
 def spelt_name(word: str, renderings: dict[str, str], known: frozenset[str]) -> str | None:
@@ -112,6 +127,8 @@ def spelt_name(word: str, renderings: dict[str, str], known: frozenset[str]) -> 
     folded = word.translate(_FOLDED)
     if normalize(word) in known or len(folded) < MIN_SPELT_KANA or not names_something(word):
         return None
-    best = process.extractOne(folded, list(renderings), scorer=Levenshtein.distance,
-                              score_cutoff=int(len(folded) / SPELT_KANA_PER_EDIT))
-    return renderings[best[0]] if best else None
+    best = process.extract(folded, list(renderings), scorer=Levenshtein.distance,
+                           score_cutoff=int(len(folded) / SPELT_KANA_PER_EDIT), limit=2)
+    if not best or (len(best) > 1 and best[1][1] == best[0][1] and renderings[best[1][0]] != renderings[best[0][0]]):
+        return None  # none close enough, or two names equally close
+    return renderings[best[0][0]]

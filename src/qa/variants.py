@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from qa.text import EN_STOPWORDS, KATAKANA_WORD, has_cjk, normalize, proper_noun_readings
-from qa.transliteration import katakana_words, other_script, spelt_name, transliteration_table
+from qa.transliteration import other_script, spell_names, transliteration_table
 from qa.ubiquity import is_setting
 
 if TYPE_CHECKING:
@@ -101,7 +101,9 @@ def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | 
             expansion = _expansion(match.group(1), match.group(2))
             if expansion and normalize(expansion) != normalize(match.group(2)):
                 acronyms.setdefault(match.group(2).upper(), set()).add(expansion)
-        words.update(_KATAKANA.findall(plain_text))
+        katakana = _KATAKANA.findall(plain_text)
+        words.update(katakana)
+        words.update(part for word in katakana for part in word.strip("・").split("・") if len(part) >= 2)
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
         lower.update(_WORD.findall(plain_text))
     written = {w for text in texts for w in KATAKANA_WORD.findall(text)}
@@ -208,13 +210,10 @@ def respell(text: str, store: IndexStore) -> str:
                 continue
             if (closest := _closest(word, vocab.lower_words if lower else vocab.words, vocab)) is not None:
                 respelled = re.sub(rf"\b{re.escape(word)}\b" if lower else re.escape(word), closest, respelled)
-    for word in set(KATAKANA_WORD.findall(respelled)):
+    for word in sorted(set(KATAKANA_WORD.findall(respelled)), key=lambda w: (-len(w), w)):
         if word in vocab.readings:
             respelled = respelled.replace(word, vocab.readings[word])
-    for word in katakana_words(respelled):
-        if (name := spelt_name(word, vocab.renderings, vocab.known)) is not None:
-            respelled = respelled.replace(word, f" {name} ")
-    return respelled
+    return spell_names(respelled, vocab.renderings, vocab.known)
 
 
 def aliases(text: str, store: IndexStore) -> list[tuple[str, str]]:

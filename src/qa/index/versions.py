@@ -27,7 +27,7 @@ from qa.index.errors import StoreMismatchError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 12  # bump when chunking, units, lexical tokens or the store layout change
+FORMAT_VERSION = 13  # bump when chunking, units, lexical tokens or the store layout change
 CORPUS_COPY = "corpus"  # a version's copy of the corpus manifest and conflicts, for when the corpus is gone
 
 
