@@ -132,9 +132,11 @@ def is_foreign(term: str, lang: str) -> bool:
 def score_units(query: Query, vector: np.ndarray, hits: list[Hit], store: IndexStore) -> list[Candidate]:
     """Every unit of the retrieved passages in the question's language, best first. A unit's coverage counts
     the question terms the documents use: a word no passage holds ("アメ車") tells no sentence apart, and
-    whether the passages answer despite it is the answer-or-refuse model's call."""
+    whether the passages answer despite it is the answer-or-refuse model's call. Not so for a reading that
+    leans on an earlier turn or remarks: the earlier terms would cover for a question of another topic
+    ("What will the weather be in Tokyo tomorrow?" after a question about Tokyo Gas)."""
     terms = coverage_terms(query, store, sentence=True)
-    unknown = unknown_terms(query, store)
+    unknown = frozenset() if query.history_question else unknown_terms(query, store)
     weights = {t: store.idf_of(t, query.lang) for t in terms if t not in unknown or unknown >= set(terms)}
     total = sum(weights.values()) or 1.0
     top = hits[0].score if hits else 1.0
