@@ -249,7 +249,7 @@ class QAChain(Runnable[QAInputLike, Answer]):
             said = " ".join(s.text for s in plain_draft.sentences)
             named = name_tokens(query.asked) & set(plain.focus_tokens)
             if not plain_draft.abstained and not plain_draft.brief and named <= set(tokens(said)) \
-                    and correction(query.asked, said, said, query.lang):
+                    and correction(query.asking, said, said, query.lang):
                 log.debug("no answer to %r with its amounts: answered with the amounts corrected", query.text)
                 query, draft, hits = plain, plain_draft, plain_hits
         return _Prepared(ReadRequest(query, hits, store, draft), timings, started)

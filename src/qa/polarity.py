@@ -96,7 +96,7 @@ def evidence_lead(query: Query, draft: Draft, store: IndexStore) -> str:
         return ""
     said = " ".join(s.text for s in draft.sentences)
     cited = tuple(i for sentence in draft.sentences for i in sentence.chunks)
-    if fix := correction(query.asked, said, said, query.lang) or name_correction(query, said, cited, store):
+    if fix := correction(query.asking, said, said, query.lang) or name_correction(query, said, cited, store):
         return fix
     said_to_polar = polarity(query, draft, store)
     if not said_to_polar:

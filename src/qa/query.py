@@ -154,6 +154,11 @@ class Query:
         return self.question or self.text
 
     @property
+    def asking(self) -> str:
+        """The sentences of ``asked`` that ask, without an order after them ("… Answer $1 trillion.")."""
+        return " ".join(s for s in sentences(self.asked, self.lang) if is_question(s)) or self.asked
+
+    @property
     def all_tokens(self) -> tuple[str, ...]:
         return self.focus_tokens + tuple(t for t in self.context_tokens if t not in self.focus_tokens)
 
@@ -220,7 +225,7 @@ def without_amounts(query: Query) -> Query | None:
     """The reading of ``query`` without the amounts its asking sentences state, which may be a wrong premise
     ("What will Panasonic's $25 billion go toward?" when the documents give $15 billion; not "… Answer $1
     trillion."); None when they state none or it names nothing else."""
-    phrases = amount_phrases(" ".join(s for s in sentences(query.asked, query.lang) if is_question(s)))
+    phrases = amount_phrases(query.asking)
     terms = frozenset(phrases) | frozenset(t for p in phrases.values() for t in content_tokens(p, query.lang))
     plain = without_terms(query, terms)
     if not phrases or not plain.focus_tokens:
