@@ -562,3 +562,17 @@ def test_a_wrong_amount_that_hides_the_passage_is_corrected_not_refused(chain, q
 
 def test_an_amount_is_not_dropped_to_answer_what_the_documents_do_not_give(chain):
     assert chain.invoke("What will Toyota's $25 billion go toward?").abstained
+
+
+@pytest.mark.parametrize(("question", "lang", "kind"), [
+    ("記事によれば、5500億ドル規模の投資合意は何を目的としていますか？", "ja", ""),
+    ("What is the $550 billion meant to achieve?", "en", ""),
+    ("JERAは60億ドルを投資するそうですが、それはどの州ですか？", "ja", "place"),
+    ("5500億ドルのうち、いくらがエネルギー向け？", "ja", "amount"),
+    ("東芝の投資規模は？", "ja", "amount"),
+    ("How much will TDK invest?", "en", "amount"),
+])
+def test_an_amount_the_question_states_asks_for_no_amount(question, lang, kind):
+    from qa.query import answer_type
+
+    assert answer_type(question, lang) == kind

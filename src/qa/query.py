@@ -36,11 +36,12 @@ _REFERS_BACK = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this)\b
                           re.I)
 
 
+_STATED = "〇"  # stands for an amount the question states: "〇規模" is the scale it states, not one asked for
 _TYPES = {
     "amount": (
         re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bamount\b|\bworth\b|\bvalue\b|\bspend|\bdollars?\b|"
                    r"\bbudget\b|\bhow (big|large) (is|was|are)\b(?!.*\b(share|percent))", re.I),
-        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|(どれ|どの)くらい(の)?(投資|投じ|出資|資金)|(?<![大小])規模"),
+        re.compile(r"いくら|金額|額|費用|価格|値段|ドル|円|(どれ|どの)くらい(の)?(投資|投じ|出資|資金)|(?<![大小〇])規模"),
     ),
     "percent": (
         re.compile(r"\bpercent|\bwhat share\b|\bwhich share\b|\bshare of\b|\brate\b|%", re.I),
@@ -237,8 +238,12 @@ def without_amounts(query: Query) -> Query | None:
 
 
 def answer_type(text: str, lang: str) -> str:
-    """``amount``, ``count``, ``date``, ``percent`` or ``""`` (anything else)."""
+    """``amount``, ``count``, ``date``, ``percent`` or ``""`` (anything else). An amount the question states
+    asks for none ("What is the $550 billion meant to achieve?", 「5500億ドル規模の合意は何を目的と…」): each
+    is read as the placeholder 〇 before the cues are matched."""
     normalized = normalize(text)
+    for phrase in amount_phrases(text).values():
+        normalized = normalized.replace(normalize(phrase), _STATED)
     for name, (english, japanese) in _TYPES.items():
         if (japanese if lang == "ja" else english).search(normalized):
             return name
