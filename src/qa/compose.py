@@ -197,7 +197,7 @@ def is_usable(query: Query, candidate: Candidate, store: IndexStore) -> bool:
     return not is_question(candidate.text) and candidate.coverage >= MIN_UNIT_COVERAGE \
         and (not query.answer_type or _has_type(query, candidate, store)) \
         and not (query.excluded and set(query.excluded) & store.unit_token_sets(candidate.chunk)[candidate.unit]) \
-        and not (query.shown and set(tokens(candidate.text)) <= set(tokens(query.shown)))
+        and not (query.shown and store.unit_token_sets(candidate.chunk)[candidate.unit] <= query.shown)
 
 
 def passage_features(query: Query, hits: list[Hit], candidates: list[Candidate], store: IndexStore) -> list[list[float]]:

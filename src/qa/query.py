@@ -9,7 +9,7 @@ from typing import Any
 
 from qa.numbers import amount_phrases
 from qa.terms import is_framing
-from qa.text import detect_language, is_question, key_terms, normalize, sentences, trailing_noun
+from qa.text import detect_language, is_question, key_terms, normalize, sentences, tokens, trailing_noun
 
 MAX_QUESTION_CHARS = 2000
 
@@ -126,8 +126,9 @@ class Query:
     # a term and what else a passage may hold instead, all of it ("moc" ~ ("協力", "覚え書き"))
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     head: tuple[str, ...] = ()  # the noun the question asks for ("operator" of "Which data center operator …?")
-    # the previous answer, when the question asks what else there is: none of its sentences answers again
-    shown: str = ""
+    # the words of the previous answer, when the question asks what else there is: none of its sentences
+    # answers again
+    shown: frozenset[str] = frozenset()
 
     def alias_groups(self, term: str) -> list[tuple[str, ...]]:
         """What a passage may hold instead of ``term``: the other form of an acronym the documents define or
@@ -294,7 +295,7 @@ def analyse(question: str, history: list[dict[str, Any]] | None = None, max_char
     previous = context or _last_user_question(history or [], max_chars)
     head = tuple(t for t in asked_head(rest, lang) if t in focus)
     follow_up = _as_follow_up(text, asked, lang, focus, kind, previous, not context) if previous else None
-    shown = _last_answer(history or []) if _OTHERS.search(asked) else ""
+    shown = frozenset(tokens(_last_answer(history or []))) if _OTHERS.search(asked) else frozenset()
     follow_up = follow_up and replace(follow_up, head=head, shown=shown)
     alone = Query(text=text, lang=lang, focus_tokens=focus, answer_type=kind, search_text=asked, excluded=excluded,
                   future=bool(_FUTURE.search(asked)), exact=kind in ("place", "date") and bool(_EXACT.search(asked)),

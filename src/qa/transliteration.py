@@ -1,12 +1,13 @@
 """The same name in both scripts, aligned across twin passages (Bechtel ~ ベクテル, Westinghouse ~ ウェスチングハウス).
 
 A Japanese passage writes a foreign name in katakana where its English twin writes it in Latin letters. At
-index time, each
-katakana word of a Japanese passage is paired with the capitalised run of words (one to three) of its twin
-whose katakana rendering, by the ``e2k`` character model, is closest to it, when neither has a closer partner
-in that pair of passages and the two differ by at most one edit in ``KANA_PER_EDIT`` kana (long-vowel marks
-and middle dots aside, which transliterations add or drop freely). A question naming either form is then
-searched with both, so a name asked in the other script finds its passage in both languages' lists.
+index time, each katakana word of a Japanese passage is paired with the capitalised run of words (one to
+``MAX_RUN_WORDS``) of its twin whose katakana rendering, by the ``e2k`` character model, is closest to it,
+when neither has a closer partner in that pair of passages and the two differ by at most one edit in
+``KANA_PER_EDIT`` kana (long-vowel marks and middle dots aside, which transliterations add or drop freely).
+A question naming either form is then searched with both, so a name asked in the other script finds its
+passage in both languages' lists. The English names' renderings are kept too: a question's katakana
+spelling of one of them is read as that name (``spell_names``).
 """
 
 from __future__ import annotations

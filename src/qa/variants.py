@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from qa.text import EN_STOPWORDS, KATAKANA_WORD, has_cjk, normalize, proper_noun_readings
-from qa.transliteration import other_script, spell_names, transliteration_table
+from qa.transliteration import katakana_words, other_script, spell_names, transliteration_table
 from qa.ubiquity import is_setting
 
 if TYPE_CHECKING:
@@ -101,9 +101,8 @@ def mine_vocabulary(texts: list[str], transliterations: list[tuple[str, str]] | 
             expansion = _expansion(match.group(1), match.group(2))
             if expansion and normalize(expansion) != normalize(match.group(2)):
                 acronyms.setdefault(match.group(2).upper(), set()).add(expansion)
-        katakana = _KATAKANA.findall(plain_text)
-        words.update(katakana)
-        words.update(part for word in katakana for part in word.strip("・").split("・") if len(part) >= 2)
+        words.update(_KATAKANA.findall(plain_text))
+        words.update(katakana_words(plain_text))  # and each name of a list written with middle dots
         words.update(_NAME.findall(plain_text))  # names: "Fujikra" is read as Fujikura, "Apart" as nothing
         lower.update(_WORD.findall(plain_text))
     written = {w for text in texts for w in KATAKANA_WORD.findall(text)}
